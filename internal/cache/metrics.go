@@ -1,0 +1,57 @@
+package cache
+
+import (
+	"errors"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+type metrics struct {
+	hit, miss, err prometheus.Counter
+	invalidations  *prometheus.CounterVec
+	backendErrors  *prometheus.CounterVec
+	breakerOpen    prometheus.Gauge
+}
+
+func newMetrics(r prometheus.Registerer) *metrics {
+	requests := register(r, prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "csm_cache_requests_total",
+		Help: "Cache lookups of public views by result: hit, miss (loaded from the store), error (Redis failed or was skipped; loaded from the store).",
+	}, []string{"result"}))
+	m := &metrics{
+		hit:  requests.WithLabelValues("hit"),
+		miss: requests.WithLabelValues("miss"),
+		err:  requests.WithLabelValues("error"),
+		invalidations: register(r, prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "csm_cache_invalidations_total",
+			Help: "Namespace invalidations by result: ok, error (Redis not reached; retried), retried (a failed one that reached Redis later).",
+		}, []string{"result"})),
+		backendErrors: register(r, prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "csm_cache_backend_errors_total",
+			Help: "Failed or timed-out Redis calls by operation.",
+		}, []string{"op"})),
+		breakerOpen: register(r, prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "csm_cache_breaker_open",
+			Help: "1 while Redis is being skipped after a failure, else 0.",
+		})),
+	}
+	return m
+}
+
+// register adds c to r, or returns the collector already registered under
+// its name, so that several caches can share one registry.
+func register[C prometheus.Collector](r prometheus.Registerer, c C) C {
+	if r == nil {
+		return c
+	}
+	if err := r.Register(c); err != nil {
+		var are prometheus.AlreadyRegisteredError
+		if errors.As(err, &are) {
+			if existing, ok := are.ExistingCollector.(C); ok {
+				return existing
+			}
+		}
+		panic(err)
+	}
+	return c
+}
