@@ -1,0 +1,50 @@
+import type { Sector, Size } from "./api/client";
+
+const wholePounds = new Intl.NumberFormat("en-GB", { style: "currency", currency: "GBP", minimumFractionDigits: 0 });
+const poundsAndPence = new Intl.NumberFormat("en-GB", { style: "currency", currency: "GBP", minimumFractionDigits: 2 });
+
+/** formatPence shows int64 pence as pounds: 65000 -> "£650", 65050 -> "£650.50", 12345600 -> "£123,456". */
+export function formatPence(pence: number): string {
+  return (pence % 100 === 0 ? wholePounds : poundsAndPence).format(pence / 100);
+}
+
+/** formatDayRate shows a listing's day-rate range. */
+export function formatDayRate(minPence: number, maxPence: number): string {
+  if (!minPence && !maxPence) return "Not given";
+  if (minPence === maxPence || !maxPence) return `${formatPence(minPence)} a day`;
+  if (!minPence) return `Up to ${formatPence(maxPence)} a day`;
+  return `${formatPence(minPence)} to ${formatPence(maxPence)} a day`;
+}
+
+const dateFormat = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" });
+
+/** formatDate shows an RFC 3339 time as a date, e.g. "3 March 2026". */
+export function formatDate(rfc3339: string): string {
+  const d = new Date(rfc3339);
+  return Number.isNaN(d.getTime()) ? rfc3339 : dateFormat.format(d);
+}
+
+export const sectorLabels: Record<Sector, string> = {
+  nhs: "NHS",
+  local_authority: "Local authority",
+  third_sector: "Third sector",
+  independent: "Independent",
+};
+
+export const sizeLabels: Record<Size, string> = {
+  micro: "Micro",
+  small: "Small",
+  medium: "Medium",
+  large: "Large",
+};
+
+/** safeHref returns url when it is an http(s) address, so a listing cannot carry a javascript: link. */
+export function safeHref(url: string | undefined): string | null {
+  if (!url) return null;
+  try {
+    const u = new URL(url);
+    return u.protocol === "https:" || u.protocol === "http:" ? u.href : null;
+  } catch {
+    return null;
+  }
+}
