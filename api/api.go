@@ -1,0 +1,170 @@
+// Package api is csmarket's HTTP layer: the Gin router, its handlers,
+// middleware and problem+json errors, and the request and response types of
+// the public contract in openapi.yaml. It is the only package that imports
+// gin, so the domain and the store never see HTTP.
+package api
+
+import (
+	"context"
+	_ "embed"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/csmarket/csmarket/internal/cache"
+	"github.com/csmarket/csmarket/internal/market"
+)
+
+// spec is the contract this package serves at /openapi.yaml and its tests
+// hold every response to.
+//
+//go:embed openapi.yaml
+var spec []byte
+
+// Defaults for the zero values of Config.
+const (
+	DefaultMaxBodyBytes = 1 << 20
+	DefaultPublicTTL    = 60 * time.Second
+)
+
+// Config wires the HTTP layer to the rest of csmarket.
+type Config struct {
+	// Providers serves the directory. Pass the cache wrapper
+	// (cache.NewProviderStore) so that listing updates invalidate the
+	// cached views.
+	Providers market.ProviderStore
+
+	// Cache keeps the rendered public views (an in-process cache when nil).
+	Cache *cache.Cache
+
+	// Ready reports whether the store and the cache are reachable; /readyz
+	// answers 503 while it fails. Nil means always ready.
+	Ready func(ctx context.Context) error
+
+	// Logger receives one JSON access line per request and every error,
+	// each with the request's request_id (see LogHandler). Nil logs JSON
+	// to standard error.
+	Logger *slog.Logger
+
+	// Registry receives the HTTP metrics and is what /metrics serves. Nil
+	// makes a registry of its own that also holds the Go and process
+	// collectors; a caller that passes one registers those itself.
+	Registry *prometheus.Registry
+
+	// MaxBodyBytes bounds every request body (DefaultMaxBodyBytes when 0).
+	MaxBodyBytes int64
+
+	// PublicTTL is how long a public view is cached (DefaultPublicTTL when
+	// 0). Writes invalidate views sooner; the TTL only bounds memory.
+	PublicTTL time.Duration
+
+	// Frontend is the built web app, served at / with index.html for
+	// client-side routes. Nil, or without index.html, serves a page saying
+	// the frontend is not built.
+	Frontend fs.FS
+
+	// Clock tells the time (market.SystemClock when nil).
+	Clock market.Clock
+}
+
+// server holds the wired dependencies the handlers share.
+type server struct {
+	providers market.ProviderStore
+	cache     *cache.Cache
+	ready     func(ctx context.Context) error
+	log       *slog.Logger
+	registry  *prometheus.Registry
+	maxBody   int64
+	ttl       time.Duration
+	frontend  fs.FS
+	clock     market.Clock
+	metrics   *metrics
+	ids       *idSource
+	engine    *gin.Engine
+}
+
+// New returns csmarket's HTTP handler.
+func New(cfg Config) http.Handler {
+	return newServer(cfg).engine
+}
+
+func newServer(cfg Config) *server {
+	s := &server{
+		providers: cfg.Providers,
+		cache:     cfg.Cache,
+		ready:     cfg.Ready,
+		log:       cfg.Logger,
+		registry:  cfg.Registry,
+		maxBody:   cfg.MaxBodyBytes,
+		ttl:       cfg.PublicTTL,
+		frontend:  cfg.Frontend,
+		clock:     cfg.Clock,
+		ids:       newIDSource(),
+	}
+	if s.cache == nil {
+		s.cache = cache.NewLocal()
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	}
+	s.log = slog.New(LogHandler(s.log.Handler()))
+	if s.registry == nil {
+		s.registry = prometheus.NewRegistry()
+		s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	if s.maxBody <= 0 {
+		s.maxBody = DefaultMaxBodyBytes
+	}
+	if s.ttl <= 0 {
+		s.ttl = DefaultPublicTTL
+	}
+	if s.clock == nil {
+		s.clock = market.SystemClock{}
+	}
+	if s.frontend != nil {
+		if _, err := fs.Stat(s.frontend, "index.html"); err != nil {
+			s.frontend = nil
+		}
+	}
+	s.metrics = newMetrics(s.registry)
+	s.engine = s.routes()
+	return s
+}
+
+// newEngine returns a Gin engine with no default middleware and no debug
+// output, answering unknown paths and methods itself rather than by
+// redirect, so that every response is one the contract describes.
+func newEngine() *gin.Engine {
+	gin.SetMode(gin.ReleaseMode)
+	e := gin.New()
+	e.HandleMethodNotAllowed = true
+	e.RedirectTrailingSlash = false
+	e.RedirectFixedPath = false
+	e.ContextWithFallback = true
+	return e
+}
+
+func (s *server) routes() *gin.Engine {
+	e := newEngine()
+	e.Use(s.observe)
+	e.NoRoute(s.noRoute)
+	e.NoMethod(s.noMethod)
+
+	e.GET("/healthz", s.health)
+	e.GET("/readyz", s.readiness)
+	e.GET("/metrics", s.metricsHandler())
+	e.GET("/openapi.yaml", s.openapi)
+
+	v1 := e.Group("/api/v1")
+	v1.GET("/capabilities", s.listCapabilities)
+	v1.GET("/regions", s.listRegions)
+	v1.GET("/providers", s.listProviders)
+	v1.GET("/providers/:id", s.getProvider)
+	return e
+}
