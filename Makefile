@@ -50,7 +50,7 @@ test-browser: build
 	elif [ ! -f frontend/dist/index.html ]; then \
 		echo "skipped: browser tests: the frontend is not built (npm not found)"; \
 	else \
-		cd frontend && CSM_BIN=$(CURDIR)/$(BIN) npm test && touch $(CURDIR)/.test/browser.ok; \
+		cd frontend && npm run --silent gen:check && CSM_BIN=$(CURDIR)/$(BIN) npm test && touch $(CURDIR)/.test/browser.ok; \
 	fi
 
 # wrk on loopback: the cached directory against a bare Gin handler, then at

@@ -43,9 +43,16 @@ type Config struct {
 	// Cache keeps the rendered public views (an in-process cache when nil).
 	Cache *cache.Cache
 
-	// Ready reports whether the store and the cache are reachable; /readyz
-	// answers 503 while it fails. Nil means always ready.
+	// Ready reports whether the store is reachable; /readyz answers 503
+	// while it fails. Nil means always ready.
 	Ready func(ctx context.Context) error
+
+	// Degraded reports whether the dependencies a replica can do without
+	// (the shared cache) are reachable. While it fails /readyz still
+	// answers 200, with status "degraded": requests are then served from
+	// the store, and a load balancer that drained every replica whenever
+	// Redis blinked would turn a slower service into no service.
+	Degraded func(ctx context.Context) error
 
 	// Logger receives one JSON access line per request and every error,
 	// each with the request's request_id (see LogHandler). Nil logs JSON
@@ -78,6 +85,7 @@ type server struct {
 	providers market.ProviderStore
 	cache     *cache.Cache
 	ready     func(ctx context.Context) error
+	degraded  func(ctx context.Context) error
 	log       *slog.Logger
 	registry  *prometheus.Registry
 	maxBody   int64
@@ -99,6 +107,7 @@ func newServer(cfg Config) *server {
 		providers: cfg.Providers,
 		cache:     cfg.Cache,
 		ready:     cfg.Ready,
+		degraded:  cfg.Degraded,
 		log:       cfg.Logger,
 		registry:  cfg.Registry,
 		maxBody:   cfg.MaxBodyBytes,

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -16,16 +17,17 @@ import (
 const readyTimeout = 3 * time.Second
 
 var (
-	statusOK    = []byte(`{"status":"ok"}`)
-	statusReady = []byte(`{"status":"ready"}`)
-	yamlType    = []string{"application/yaml"}
+	statusOK       = []byte(`{"status":"ok"}`)
+	statusReady    = []byte(`{"status":"ready"}`)
+	statusDegraded = []byte(`{"status":"degraded","detail":"The cache is not reachable; requests are served from the store."}`)
+	yamlType       = []string{"application/yaml"}
 )
 
 func (s *server) health(c *gin.Context) {
 	writeUncached(c, jsonContentType, statusOK)
 }
 
-var errNotReady = &market.Error{Code: market.EUNAVAILABLE, Message: "The store or the cache is not reachable."}
+var errNotReady = &market.Error{Code: market.EUNAVAILABLE, Message: "The store is not reachable."}
 
 func (s *server) readiness(c *gin.Context) {
 	if s.ready != nil {
@@ -34,6 +36,15 @@ func (s *server) readiness(c *gin.Context) {
 		if err := s.ready(ctx); err != nil {
 			s.log.LogAttrs(ctx, levelFor(http.StatusServiceUnavailable), "not ready", errAttr(err))
 			s.writeProblem(c, errNotReady)
+			return
+		}
+	}
+	if s.degraded != nil {
+		ctx, cancel := context.WithTimeout(c.Request.Context(), readyTimeout)
+		defer cancel()
+		if err := s.degraded(ctx); err != nil {
+			s.log.LogAttrs(ctx, slog.LevelWarn, "degraded", errAttr(err))
+			writeUncached(c, jsonContentType, statusDegraded)
 			return
 		}
 	}

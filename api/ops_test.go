@@ -49,7 +49,7 @@ func health200(t *testing.T, e *env) {
 
 func ready503(t *testing.T, engine string) {
 	e := mustEnv(t, engine, func(c *Config) {
-		c.Ready = func(context.Context) error { return errors.New("dial tcp 10.0.0.1:6379: connection refused") }
+		c.Ready = func(context.Context) error { return errors.New("dial tcp 10.0.0.1:5432: connection refused") }
 	})
 	res, body := e.get(t, "/readyz")
 	if res.StatusCode != http.StatusServiceUnavailable {
@@ -368,3 +368,19 @@ func (r *recordingTB) Errorf(format string, args ...any) {
 	r.errors = append(r.errors, fmt.Sprintf(format, args...))
 }
 func (r *recordingTB) Fatalf(format string, args ...any) { r.Errorf(format, args...) }
+
+// TestReadyDegraded: a replica whose cache is unreachable stays in the load
+// balancer's pool, saying it is degraded; it serves from the store.
+func TestReadyDegraded(t *testing.T) {
+	for _, engine := range sqlstoretest.Engines(t) {
+		t.Run(engine, func(t *testing.T) {
+			e := mustEnv(t, engine, func(c *Config) {
+				c.Degraded = func(context.Context) error { return errors.New("redis: connection refused") }
+			})
+			res, body := e.get(t, "/readyz")
+			if res.StatusCode != http.StatusOK || !strings.Contains(string(body), `"degraded"`) {
+				t.Fatalf("/readyz with the cache down: %d %s", res.StatusCode, body)
+			}
+		})
+	}
+}

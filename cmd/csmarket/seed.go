@@ -40,6 +40,7 @@ func cmdSeed(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
+	defer c.Close()
 	orgs := cache.NewOrganisationStore(sqlstore.NewOrganisationStore(db, market.SystemClock{}), c)
 
 	if *synthetic > 0 {

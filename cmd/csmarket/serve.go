@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -29,7 +28,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	log := newLogger(stderr, cfg.LogLevel)
+	log := slog.New(api.LogHandler(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel})))
 
 	db, err := openStore(ctx, cfg)
 	if err != nil {
@@ -43,13 +42,15 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
+	defer c.Close()
 	clock := market.SystemClock{}
 	providers := cache.NewProviderStore(sqlstore.NewProviderStore(db, clock), c)
 
 	handler := api.New(api.Config{
 		Providers:    providers,
 		Cache:        c,
-		Ready:        func(ctx context.Context) error { return errors.Join(db.Ping(ctx), c.Ping(ctx)) },
+		Ready:        db.Ping,
+		Degraded:     c.Ping,
 		Logger:       log,
 		Registry:     reg,
 		MaxBodyBytes: cfg.MaxBodyBytes,

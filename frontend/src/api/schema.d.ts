@@ -29,8 +29,11 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The store and the cache are reachable.
-         * @description A load balancer sends traffic only to a replica that answers 200.
+         * The replica can serve requests.
+         * @description 200 `ready` when the store and the cache are reachable; 200
+         *     `degraded` when only the cache is not (requests are then served from
+         *     the store, more slowly); 503 when the store is not reachable. A load
+         *     balancer sends traffic only to a replica that answers 200.
          */
         get: operations["getReadiness"];
         put?: never;
@@ -160,7 +163,9 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         Status: {
-            status: string;
+            /** @enum {string} */
+            status: "ok" | "ready" | "degraded";
+            detail?: string;
         };
         /**
          * @description Where a supplier comes from.
@@ -504,11 +509,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "status": "ready"
-                     *     }
-                     */
                     "application/json": components["schemas"]["Status"];
                 };
             };
