@@ -30,16 +30,15 @@ frontend/dist/index.html: $(FRONTEND_SRC)
 test: test-go test-browser
 	@echo "make test: done; skipped suites, if any, are listed above"
 
-# Go tests on SQLite always; on PostgreSQL and Redis when TEST_DATABASE_URL
-# and TEST_REDIS_URL are set. The log is kept in .test/go.log.
-test-go:
+# Go tests (with -race) on SQLite always; on PostgreSQL and Redis when
+# TEST_DATABASE_URL and TEST_REDIS_URL are set. gotestsum (pinned in go.mod)
+# lists every skipped test with its reason; .test/skipped.txt keeps that list.
+test-go: frontend
 	@mkdir -p .test
 	$(GO) vet ./...
-	@set +e; $(GO) test -race -count=1 -v ./... > .test/go.log 2>&1; rc=$$?; set -e; \
-	grep -vE '^\s*(=== (RUN|PAUSE|CONT|NAME)|--- PASS)' .test/go.log || true; \
-	echo; echo "skipped:"; grep -E -A1 '^\s*--- SKIP' .test/go.log | grep -vE '^(--|\s*--- SKIP)' | sed -E 's/^\s+/  /' | sort | uniq -c || echo "  nothing"; \
-	pass=$$(grep -cE '^\s*--- PASS' .test/go.log || true); fail=$$(grep -cE '^\s*--- FAIL' .test/go.log || true); skip=$$(grep -cE '^\s*--- SKIP' .test/go.log || true); \
-	echo "go: $$pass passed, $$fail failed, $$skip skipped"; \
+	@set +e; $(GO) tool gotestsum --format pkgname --format-hide-empty-pkg --jsonfile .test/go.json \
+		-- -race -count=1 ./... 2>&1 | tee .test/go.log; rc=$${PIPESTATUS[0]}; set -e; \
+	awk '/^=== Skipped/ { f = 1; next } /^(DONE|=== Failed)/ { f = 0 } f' .test/go.log > .test/skipped.txt; \
 	exit $$rc
 
 # The frontend in a real Chromium against a real csmarket on SQLite.
