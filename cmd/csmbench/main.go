@@ -102,7 +102,7 @@ func (b *bench) main(large int, redisURL string) error {
 		small.stop()
 		return err
 	}
-	names := map[string]string{"1,000 providers": small.url, fmt.Sprintf("%d providers", large): big.url}
+	names := map[string]string{"1,000 providers": small.url, fmt.Sprintf("%s providers", thousands(large)): big.url}
 	res = b.compare(names)
 	small.stop()
 	big.stop()
@@ -110,7 +110,7 @@ func (b *bench) main(large int, redisURL string) error {
 	for _, name := range sortedKeys(names) {
 		fmt.Printf("%-32s %12.0f %10s\n", name, res[name].rps, res[name].p99)
 	}
-	fmt.Printf("ratio large/1,000: %.2f (target >= 0.90)\n", res[fmt.Sprintf("%d providers", large)].rps/res["1,000 providers"].rps)
+	fmt.Printf("ratio large/1,000: %.2f (target >= 0.90)\n", res[fmt.Sprintf("%s providers", thousands(large))].rps/res["1,000 providers"].rps)
 
 	// 3. Optionally, the demo through Redis.
 	if redisURL != "" {
@@ -272,4 +272,13 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(ks)
 	return ks
+}
+
+// thousands writes n with thousands separators: 100000 -> "100,000".
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
