@@ -95,3 +95,43 @@ func (s *OrganisationStore) CountOrganisations(ctx context.Context, kind market.
 func (c *Cache) invalidateAfterWrite(ctx context.Context) {
 	_ = c.Invalidate(context.WithoutCancel(ctx), NSProviders)
 }
+
+// UserStore passes account reads and writes through to the inner store,
+// and invalidates the directory after the writes that change it: a
+// supplier registering with its listing, and an organisation being
+// disabled or re-enabled.
+type UserStore struct {
+	market.UserStore
+	cache *Cache
+}
+
+var _ market.UserStore = (*UserStore)(nil)
+
+// NewUserStore wraps inner so that its directory-changing writes invalidate
+// NSProviders.
+func NewUserStore(inner market.UserStore, c *Cache) market.UserStore {
+	return &UserStore{UserStore: inner, cache: c}
+}
+
+// Register writes through the inner store, then invalidates the directory
+// when a supplier has joined it.
+func (s *UserStore) Register(ctx context.Context, o *market.Organisation, l *market.Listing, u *market.User) error {
+	if err := s.UserStore.Register(ctx, o, l, u); err != nil {
+		return err
+	}
+	if o.Kind == market.KindSupplier {
+		s.cache.invalidateAfterWrite(ctx)
+	}
+	return nil
+}
+
+// SetOrganisationStatus writes through the inner store, then invalidates the
+// directory, where a disabled supplier must no longer appear.
+func (s *UserStore) SetOrganisationStatus(ctx context.Context, id string, st market.OrgStatus) (market.Organisation, error) {
+	o, err := s.UserStore.SetOrganisationStatus(ctx, id, st)
+	if err != nil {
+		return o, err
+	}
+	s.cache.invalidateAfterWrite(ctx)
+	return o, nil
+}

@@ -215,8 +215,9 @@ type ProviderStore interface {
 
 	// UpdateListing replaces the listing of supplier id when its current
 	// version is ifVersion, and returns the provider with the new version.
+	// ifVersion 0 creates the listing of a supplier that has none yet.
 	// ENOTFOUND when there is no such supplier, EPRECONDITION when the
-	// version has moved on.
+	// version has moved on (or, with 0, when a listing exists).
 	UpdateListing(ctx context.Context, id string, l Listing, ifVersion int64) (Provider, error)
 }
 
