@@ -19,6 +19,7 @@ import (
 
 	"github.com/csmarket/csmarket/internal/cache"
 	"github.com/csmarket/csmarket/internal/market"
+	"github.com/csmarket/csmarket/internal/ratelimit"
 )
 
 // spec is the contract this package serves at /openapi.yaml and its tests
@@ -78,6 +79,54 @@ type Config struct {
 
 	// Clock tells the time (market.SystemClock when nil).
 	Clock market.Clock
+
+	// Accounts holds the account rules: registration, sign-in, who may
+	// edit which listing and manage which users. Nil leaves the account
+	// routes (and PUT /api/v1/providers/{id}) unmounted, for a read-only
+	// directory.
+	Accounts *market.Accounts
+
+	// JWKS is the public signing keys as a JSON Web Key Set, served at
+	// /.well-known/jwks.json so that other services can verify the access
+	// tokens csmarket issues.
+	JWKS []byte
+
+	// Limiter counts requests against LoginLimit and TokenLimit; nil (or a
+	// zero Limit) applies no limit.
+	Limiter Limiter
+
+	// LoginLimit bounds sign-in attempts, per account and per client
+	// address, so that passwords cannot be guessed at speed.
+	LoginLimit ratelimit.Limit
+
+	// TokenLimit bounds the requests of one signed-in user.
+	TokenLimit ratelimit.Limit
+
+	// CORSOrigins are the exact origins (scheme://host[:port]) of
+	// frontends served elsewhere that may call the API from a browser.
+	// Tokens travel as bearer headers, never cookies, so no credentials
+	// are allowed and no origin is a wildcard.
+	CORSOrigins []string
+
+	// TrustedProxies are the addresses or CIDRs of the reverse proxies
+	// whose X-Forwarded-For is believed. None by default: the client
+	// address, which login attempts are counted by, is then the TCP peer,
+	// which a client cannot forge. See CheckTrustedProxies.
+	TrustedProxies []string
+}
+
+// Limiter says whether one more event under key is within l, and if not,
+// how long until it would be. It never fails: a limiter whose backend is
+// down allows.
+type Limiter interface {
+	Allow(ctx context.Context, key string, l ratelimit.Limit) (ok bool, retryAfter time.Duration)
+}
+
+// CheckTrustedProxies reports an entry of proxies that is neither an IP
+// address nor a CIDR. New trusts no proxy at all when one is bad, so call
+// this at start-up to refuse the setting instead.
+func CheckTrustedProxies(proxies []string) error {
+	return newEngine().SetTrustedProxies(proxies)
 }
 
 // server holds the wired dependencies the handlers share.
@@ -95,6 +144,15 @@ type server struct {
 	metrics   *metrics
 	ids       *idSource
 	engine    *gin.Engine
+
+	accounts       *market.Accounts
+	jwks           []byte
+	jwksETag       string
+	limiter        Limiter
+	loginLimit     ratelimit.Limit
+	tokenLimit     ratelimit.Limit
+	cors           map[string]bool
+	trustedProxies []string
 }
 
 // New returns csmarket's HTTP handler.
@@ -115,6 +173,19 @@ func newServer(cfg Config) *server {
 		frontend:  cfg.Frontend,
 		clock:     cfg.Clock,
 		ids:       newIDSource(),
+
+		accounts:       cfg.Accounts,
+		jwks:           cfg.JWKS,
+		limiter:        cfg.Limiter,
+		loginLimit:     cfg.LoginLimit,
+		tokenLimit:     cfg.TokenLimit,
+		trustedProxies: cfg.TrustedProxies,
+	}
+	if len(cfg.CORSOrigins) > 0 {
+		s.cors = make(map[string]bool, len(cfg.CORSOrigins))
+		for _, o := range cfg.CORSOrigins {
+			s.cors[o] = true
+		}
 	}
 	if s.cache == nil {
 		s.cache = cache.NewLocal()
@@ -148,10 +219,12 @@ func newServer(cfg Config) *server {
 
 // newEngine returns a Gin engine with no default middleware and no debug
 // output, answering unknown paths and methods itself rather than by
-// redirect, so that every response is one the contract describes.
+// redirect, so that every response is one the contract describes. It
+// trusts no proxy until told to.
 func newEngine() *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
+	e.SetTrustedProxies(nil)
 	e.HandleMethodNotAllowed = true
 	e.RedirectTrailingSlash = false
 	e.RedirectFixedPath = false
@@ -161,7 +234,14 @@ func newEngine() *gin.Engine {
 
 func (s *server) routes() *gin.Engine {
 	e := newEngine()
+	if err := e.SetTrustedProxies(s.trustedProxies); err != nil {
+		s.log.Error("trusted proxies: trusting none", errAttr(err))
+		e.SetTrustedProxies(nil)
+	}
 	e.Use(s.observe)
+	if s.cors != nil {
+		e.Use(s.corsHeaders)
+	}
 	e.NoRoute(s.noRoute)
 	e.NoMethod(s.noMethod)
 
@@ -175,5 +255,8 @@ func (s *server) routes() *gin.Engine {
 	v1.GET("/regions", s.listRegions)
 	v1.GET("/providers", s.listProviders)
 	v1.GET("/providers/:id", s.getProvider)
+	if s.accounts != nil {
+		s.accountRoutes(e, v1)
+	}
 	return e
 }

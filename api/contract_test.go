@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -17,6 +19,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"github.com/csmarket/csmarket/internal/market"
 )
 
 var contract struct {
@@ -49,13 +53,19 @@ func mustContract(tb testing.TB) (*openapi3.T, routers.Router) {
 	return contract.doc, contract.router
 }
 
-// serve sends req to h and checks the response against openapi.yaml and
-// the headers every response carries, failing tb on any mismatch.
+// serve sends req to h and checks the request and the response against
+// openapi.yaml and the headers every response carries, failing tb on any
+// mismatch.
 func serve(tb testing.TB, h http.Handler, req *http.Request) (*http.Response, []byte) {
 	tb.Helper()
+	var reqBody []byte
+	if req.Body != nil && req.Body != http.NoBody {
+		reqBody, _ = io.ReadAll(req.Body)
+		req.Body = io.NopCloser(bytes.NewReader(reqBody))
+	}
 	vreq := req.Clone(context.Background())
-	vreq.Body = http.NoBody
-	vreq.ContentLength = 0
+	vreq.Body = io.NopCloser(bytes.NewReader(reqBody))
+	vreq.ContentLength = int64(len(reqBody))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	res := rec.Result()
@@ -68,13 +78,19 @@ func checkContract(tb testing.TB, req *http.Request, res *http.Response, body []
 	tb.Helper()
 	doc, router := mustContract(tb)
 	what := req.Method + " " + req.URL.RequestURI()
-	for _, name := range []string{"X-Request-Id", "X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy", "Content-Security-Policy"} {
+	for _, name := range []string{"X-Request-Id", "X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy", "Content-Security-Policy", "Strict-Transport-Security"} {
 		if res.Header.Get(name) == "" {
 			tb.Errorf("%s: %d response has no %s header", what, res.StatusCode, name)
 		}
 	}
 	if res.StatusCode >= 400 {
 		checkProblemBody(tb, what, res, body)
+	}
+	if res.StatusCode == http.StatusUnauthorized && !strings.HasPrefix(res.Header.Get("WWW-Authenticate"), "Bearer") {
+		tb.Errorf("%s: 401 without a Bearer challenge in WWW-Authenticate", what)
+	}
+	if res.Header.Get("Access-Control-Allow-Credentials") != "" {
+		tb.Errorf("%s: Access-Control-Allow-Credentials sent", what)
 	}
 
 	if strings.HasPrefix(req.URL.Path, "/test/") {
@@ -94,6 +110,12 @@ func checkContract(tb testing.TB, req *http.Request, res *http.Response, body []
 			}
 		case http.StatusRequestEntityTooLarge:
 			resp = "TooLarge"
+		case http.StatusNoContent:
+			if req.Method != http.MethodOptions {
+				tb.Errorf("%s: 204 for a path openapi.yaml does not have", what)
+				return
+			}
+			resp = "Preflight"
 		case http.StatusOK, http.StatusNotModified:
 			if strings.HasPrefix(req.URL.Path, "/api/") {
 				tb.Errorf("%s: %d for a path openapi.yaml does not have", what, res.StatusCode)
@@ -103,14 +125,20 @@ func checkContract(tb testing.TB, req *http.Request, res *http.Response, body []
 			tb.Errorf("%s: status %d for a path openapi.yaml does not have (%v)", what, res.StatusCode, err)
 			return
 		}
-		if doc.Components.Responses[resp] == nil {
+		ref := doc.Components.Responses[resp]
+		if ref == nil {
 			tb.Fatalf("openapi.yaml has no components.responses.%s", resp)
+		}
+		for name, h := range ref.Value.Headers {
+			if h.Value.Required && res.Header.Get(name) == "" {
+				tb.Errorf("%s: %d response has no %s header", what, res.StatusCode, name)
+			}
 		}
 		return
 	}
 
 	ctx := context.Background()
-	opts := &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, IncludeResponseStatus: true, MultiError: true}
+	opts := &openapi3filter.Options{AuthenticationFunc: bearerPresent, IncludeResponseStatus: true, MultiError: true}
 	in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: opts}
 	if reqErr := openapi3filter.ValidateRequest(ctx, in); reqErr != nil && res.StatusCode < 400 {
 		tb.Errorf("%s: openapi.yaml rejects the request (%v) but the server answered %d", what, reqErr, res.StatusCode)
@@ -125,6 +153,19 @@ func checkContract(tb testing.TB, req *http.Request, res *http.Response, body []
 	if err := openapi3filter.ValidateResponse(ctx, rin); err != nil {
 		tb.Errorf("%s: %d response does not match openapi.yaml: %v\nbody: %.500s", what, res.StatusCode, err, body)
 	}
+}
+
+// bearerPresent accepts a request to an operation that needs bearerAuth
+// when it carries a bearer token: the server checks the token itself, and
+// the tests check the server.
+func bearerPresent(_ context.Context, in *openapi3filter.AuthenticationInput) error {
+	if in.SecurityScheme == nil || in.SecurityScheme.Type != "http" || in.SecurityScheme.Scheme != "bearer" {
+		return fmt.Errorf("openapi.yaml names a security scheme the tests do not know: %s", in.SecuritySchemeName)
+	}
+	if !strings.HasPrefix(strings.ToLower(in.RequestValidationInput.Request.Header.Get("Authorization")), "bearer ") {
+		return errors.New("no bearer token")
+	}
+	return nil
 }
 
 // checkProblemBody checks an error response against the Problem schema,
@@ -158,7 +199,7 @@ func checkProblemBody(tb testing.TB, what string, res *http.Response, body []byt
 // openapi.yaml does not describe, or the other way round.
 func TestRoutesMatchContract(t *testing.T) {
 	doc, _ := mustContract(t)
-	s := newServer(Config{})
+	s := newServer(Config{Accounts: &market.Accounts{}})
 	var served, specified []string
 	for _, r := range s.engine.Routes() {
 		served = append(served, r.Method+" "+ginToOpenAPIPath(r.Path))

@@ -25,6 +25,9 @@ var (
 	frameDeny  = []string{"DENY"}
 	noReferrer = []string{"no-referrer"}
 	apiCSP     = []string{"default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"}
+	// hsts keeps browsers on HTTPS for two years once they have seen it
+	// over HTTPS (they ignore it over plain HTTP).
+	hsts = []string{"max-age=63072000; includeSubDomains"}
 )
 
 // keyFrontend marks a request the frontend answered, so that its metrics
@@ -52,6 +55,7 @@ func (s *server) observe(c *gin.Context) {
 	h["X-Frame-Options"] = frameDeny
 	h["Referrer-Policy"] = noReferrer
 	h["Content-Security-Policy"] = apiCSP
+	h["Strict-Transport-Security"] = hsts
 	defer s.finish(c, start)
 
 	if r.ContentLength > s.maxBody {

@@ -10,24 +10,26 @@ import (
 	"github.com/csmarket/csmarket/internal/market"
 )
 
-// codeMethodNotAllowed is the one error code of the HTTP layer alone: the
+// codeMethodNotAllowed is an error code of the HTTP layer alone: the
 // domain never sees a request whose method the router does not serve.
+// codePreconditionRequired (listing.go) is the other.
 const codeMethodNotAllowed = "method_not_allowed"
 
 // statusOf maps every error code to its HTTP status. It is the only place a
 // status for an error is chosen; a code missing here is answered as internal.
 var statusOf = map[string]int{
-	market.EINVALID:      http.StatusBadRequest,
-	market.EUNAUTHORIZED: http.StatusUnauthorized,
-	market.EFORBIDDEN:    http.StatusForbidden,
-	market.ENOTFOUND:     http.StatusNotFound,
-	codeMethodNotAllowed: http.StatusMethodNotAllowed,
-	market.ECONFLICT:     http.StatusConflict,
-	market.EPRECONDITION: http.StatusPreconditionFailed,
-	market.ETOOLARGE:     http.StatusRequestEntityTooLarge,
-	market.ERATELIMITED:  http.StatusTooManyRequests,
-	market.EUNAVAILABLE:  http.StatusServiceUnavailable,
-	market.EINTERNAL:     http.StatusInternalServerError,
+	market.EINVALID:          http.StatusBadRequest,
+	market.EUNAUTHORIZED:     http.StatusUnauthorized,
+	market.EFORBIDDEN:        http.StatusForbidden,
+	market.ENOTFOUND:         http.StatusNotFound,
+	codeMethodNotAllowed:     http.StatusMethodNotAllowed,
+	market.ECONFLICT:         http.StatusConflict,
+	market.EPRECONDITION:     http.StatusPreconditionFailed,
+	codePreconditionRequired: http.StatusPreconditionRequired,
+	market.ETOOLARGE:         http.StatusRequestEntityTooLarge,
+	market.ERATELIMITED:      http.StatusTooManyRequests,
+	market.EUNAVAILABLE:      http.StatusServiceUnavailable,
+	market.EINTERNAL:         http.StatusInternalServerError,
 }
 
 // internalMessage is all a client learns of a failure on the server; the
@@ -115,6 +117,9 @@ func (s *server) writeProblem(c *gin.Context, err error) {
 	h["Content-Type"] = problemContentType
 	h["Cache-Control"] = noStore
 	delete(h, "Etag")
+	if status == http.StatusUnauthorized && len(h["Www-Authenticate"]) == 0 {
+		h["Www-Authenticate"] = challenge
+	}
 	c.Writer.WriteHeader(status)
 	c.Writer.Write(body)
 	c.Abort()

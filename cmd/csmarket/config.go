@@ -10,6 +10,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/csmarket/csmarket/internal/ratelimit"
 )
 
 // Config is everything csmarket reads from its environment. Defaults are
@@ -23,6 +25,15 @@ type Config struct {
 	CacheTTL        time.Duration
 	MaxBodyBytes    int64
 	ShutdownTimeout time.Duration
+
+	JWTKeyFile        string
+	JWTIssuer         string
+	JWTAudience       string
+	BuyerEmailDomains []string
+	CORSOrigins       []string
+	TrustedProxies    []string
+	RateLogin         ratelimit.Limit
+	RateToken         ratelimit.Limit
 }
 
 // setting is one CSM_* variable: its default, what it means, and how it is
@@ -72,6 +83,72 @@ var settings = []setting{
 		return nil
 	}},
 	{"CSM_SHUTDOWN_TIMEOUT", "15s", "how long SIGTERM waits for requests in flight", durationSetting(func(c *Config) *time.Duration { return &c.ShutdownTimeout }, 0)},
+	{"CSM_JWT_KEY_FILE", defaultKeyFile, "Ed25519 signing keys (PKCS#8 PEM, several for rotation: the last signs, all verify); created when missing", func(c *Config, v string) error {
+		c.JWTKeyFile = v
+		return nil
+	}},
+	{"CSM_JWT_ISSUER", "csmarket", "the iss of access tokens", func(c *Config, v string) error {
+		c.JWTIssuer = v
+		return nil
+	}},
+	{"CSM_JWT_AUDIENCE", "csmarket-api", "the aud of access tokens", func(c *Config, v string) error {
+		c.JWTAudience = v
+		return nil
+	}},
+	{"CSM_BUYER_EMAIL_DOMAINS", "nhs.net", "comma-separated e-mail domains whose CCG registrations are active at once; others wait for the operator", func(c *Config, v string) error {
+		c.BuyerEmailDomains = nil
+		for _, d := range splitList(v) {
+			if strings.ContainsAny(d, "@/ ") || !strings.Contains(d, ".") {
+				return fmt.Errorf("%q is not a domain such as nhs.net", d)
+			}
+			c.BuyerEmailDomains = append(c.BuyerEmailDomains, strings.ToLower(d))
+		}
+		return nil
+	}},
+	{"CSM_CORS_ORIGINS", "", "comma-separated origins of a frontend served elsewhere, e.g. https://app.example.org", func(c *Config, v string) error {
+		c.CORSOrigins = nil
+		for _, o := range splitList(v) {
+			u, err := url.Parse(o)
+			if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != "" || u.RawQuery != "" || strings.Contains(o, "*") {
+				return fmt.Errorf("%q is not an origin such as https://app.example.org (no wildcard, no path)", o)
+			}
+			c.CORSOrigins = append(c.CORSOrigins, o)
+		}
+		return nil
+	}},
+	{"CSM_TRUSTED_PROXIES", "", "comma-separated addresses or CIDRs of load balancers whose X-Forwarded-For is believed", func(c *Config, v string) error {
+		c.TrustedProxies = nil
+		for _, p := range splitList(v) {
+			if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+				return fmt.Errorf("%q is not an IP address or CIDR", p)
+			}
+			c.TrustedProxies = append(c.TrustedProxies, p)
+		}
+		return nil
+	}},
+	{"CSM_RATE_LOGIN", "10/1m", "login attempts allowed per account and per client address", limitSetting(func(c *Config) *ratelimit.Limit { return &c.RateLogin })},
+	{"CSM_RATE_TOKEN", "600/1m", "requests allowed per signed-in user", limitSetting(func(c *Config) *ratelimit.Limit { return &c.RateToken })},
+}
+
+func limitSetting(field func(*Config) *ratelimit.Limit) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		l, err := ratelimit.ParseLimit(v)
+		if err != nil {
+			return fmt.Errorf("must be N/duration, e.g. 10/1m")
+		}
+		*field(c) = l
+		return nil
+	}
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func durationSetting(field func(*Config) *time.Duration, min time.Duration) func(*Config, string) error {

@@ -22,7 +22,7 @@ func main() {
 	// The Redis client logs its own reconnection attempts; keep them JSON
 	// like every other line. It is process-wide, so it is set here once.
 	redis.SetLogger(redisLogger{newLogger(os.Stderr, slog.LevelWarn)})
-	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 	case errors.Is(err, errUsage):
@@ -41,14 +41,17 @@ const usage = `csmarket: a procurement marketplace for NHS commissioning support
 Usage:
   csmarket serve                   run the API server (and the built frontend)
   csmarket migrate                 apply database migrations and exit
-  csmarket seed [--synthetic N]    load the demo directory, or N generated providers
+  csmarket seed [--synthetic N]    load the demo directory and demo users, or N generated providers
+  csmarket admin create --email EMAIL --name NAME
+                                   create a marketplace operator (prints a one-time password)
+  csmarket keygen                  print a new signing key to add to CSM_JWT_KEY_FILE
 
 Run 'csmarket COMMAND --help' for a command's options and settings.
 `
 
 // run is csmarket's whole program, given its arguments and environment, so
 // that tests can run it as a user would.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return errUsage
@@ -60,6 +63,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdMigrate(ctx, args[1:], getenv, stdout, stderr)
 	case "seed":
 		return cmdSeed(ctx, args[1:], getenv, stdout, stderr)
+	case "admin":
+		return cmdAdmin(ctx, args[1:], getenv, stdin, stdout, stderr)
+	case "keygen":
+		return cmdKeygen(args[1:], stdout, stderr)
 	case "help", "-h", "--help", "-help":
 		fmt.Fprint(stdout, usage)
 		return nil

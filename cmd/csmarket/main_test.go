@@ -23,18 +23,23 @@ func env(vars map[string]string) func(string) string {
 
 func TestConfigInvalid(t *testing.T) {
 	cases := map[string]map[string]string{
-		"CSM_ADDR":             {"CSM_ADDR": "8080"},
-		"CSM_DATABASE_URL":     {"CSM_DATABASE_URL": "mysql://x"},
-		"CSM_REDIS_URL":        {"CSM_REDIS_URL": "localhost:6379"},
-		"CSM_LOG_LEVEL":        {"CSM_LOG_LEVEL": "loud"},
-		"CSM_CACHE_TTL":        {"CSM_CACHE_TTL": "soon"},
-		"CSM_MAX_BODY_BYTES":   {"CSM_MAX_BODY_BYTES": "-1"},
-		"CSM_SHUTDOWN_TIMEOUT": {"CSM_SHUTDOWN_TIMEOUT": "1 minute"},
+		"CSM_ADDR":                {"CSM_ADDR": "8080"},
+		"CSM_DATABASE_URL":        {"CSM_DATABASE_URL": "mysql://x"},
+		"CSM_REDIS_URL":           {"CSM_REDIS_URL": "localhost:6379"},
+		"CSM_LOG_LEVEL":           {"CSM_LOG_LEVEL": "loud"},
+		"CSM_CACHE_TTL":           {"CSM_CACHE_TTL": "soon"},
+		"CSM_MAX_BODY_BYTES":      {"CSM_MAX_BODY_BYTES": "-1"},
+		"CSM_SHUTDOWN_TIMEOUT":    {"CSM_SHUTDOWN_TIMEOUT": "1 minute"},
+		"CSM_CORS_ORIGINS":        {"CSM_CORS_ORIGINS": "*"},
+		"CSM_RATE_LOGIN":          {"CSM_RATE_LOGIN": "ten a minute"},
+		"CSM_RATE_TOKEN":          {"CSM_RATE_TOKEN": "0/0s"},
+		"CSM_TRUSTED_PROXIES":     {"CSM_TRUSTED_PROXIES": "the load balancer"},
+		"CSM_BUYER_EMAIL_DOMAINS": {"CSM_BUYER_EMAIL_DOMAINS": "@nhs"},
 	}
 	for name, vars := range cases {
 		t.Run(name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			err := run(context.Background(), []string{"serve"}, env(vars), &stdout, &stderr)
+			err := run(context.Background(), []string{"serve"}, env(vars), nil, &stdout, &stderr)
 			if err == nil {
 				t.Fatal("serve started with invalid configuration")
 			}
@@ -60,7 +65,7 @@ func TestHelp(t *testing.T) {
 	for _, cmd := range []string{"serve", "migrate", "seed"} {
 		t.Run(cmd, func(t *testing.T) {
 			var stdout bytes.Buffer
-			err := run(context.Background(), []string{cmd, "--help"}, env(nil), &stdout, io.Discard)
+			err := run(context.Background(), []string{cmd, "--help"}, env(nil), nil, &stdout, io.Discard)
 			if err != nil && !strings.Contains(err.Error(), "help") {
 				t.Fatalf("--help: %v", err)
 			}
@@ -73,7 +78,7 @@ func TestHelp(t *testing.T) {
 	}
 	t.Run("UnknownCommand", func(t *testing.T) {
 		var stderr bytes.Buffer
-		if err := run(context.Background(), []string{"frobnicate"}, env(nil), io.Discard, &stderr); !errors.Is(err, errUsage) {
+		if err := run(context.Background(), []string{"frobnicate"}, env(nil), nil, io.Discard, &stderr); !errors.Is(err, errUsage) {
 			t.Fatalf("want usage error, got %v", err)
 		}
 		if !strings.Contains(stderr.String(), "serve") {
@@ -125,26 +130,27 @@ func TestServeEndToEnd(t *testing.T) {
 	vars := map[string]string{
 		"CSM_ADDR":         "127.0.0.1:0",
 		"CSM_DATABASE_URL": "sqlite:" + filepath.Join(dir, "e2e.db"),
+		"CSM_JWT_KEY_FILE": filepath.Join(dir, "keys.pem"),
 	}
 	if u := os.Getenv("TEST_REDIS_URL"); u != "" {
 		vars["CSM_REDIS_URL"] = u
 	}
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"seed"}, env(vars), &out, io.Discard); err != nil {
+	if err := run(context.Background(), []string{"seed"}, env(vars), nil, &out, io.Discard); err != nil {
 		t.Fatalf("seed: %v", err)
 	}
 	if !strings.Contains(out.String(), "loaded the demo") {
 		t.Fatalf("seed said %q", out.String())
 	}
 	out.Reset()
-	if err := run(context.Background(), []string{"seed"}, env(vars), &out, io.Discard); err != nil || !strings.Contains(out.String(), "already present") {
+	if err := run(context.Background(), []string{"seed"}, env(vars), nil, &out, io.Discard); err != nil || !strings.Contains(out.String(), "already present") {
 		t.Fatalf("second seed: %v %q", err, out.String())
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := newLogWatcher()
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve"}, env(vars), io.Discard, logs) }()
+	go func() { done <- run(ctx, []string{"serve"}, env(vars), nil, io.Discard, logs) }()
 	var base string
 	select {
 	case addr := <-logs.addr:

@@ -99,17 +99,18 @@ func TestServeRedisHitsAndLoss(t *testing.T) {
 	vars := map[string]string{
 		"CSM_ADDR":          "127.0.0.1:0",
 		"CSM_DATABASE_URL":  "sqlite:" + filepath.Join(dir, "redis.db"),
+		"CSM_JWT_KEY_FILE":  filepath.Join(dir, "keys.pem"),
 		"CSM_REDIS_URL":     u.String(),
 		"CSM_REDIS_TIMEOUT": "50ms",
 	}
-	if err := run(context.Background(), []string{"seed"}, env(vars), io.Discard, io.Discard); err != nil {
+	if err := run(context.Background(), []string{"seed"}, env(vars), nil, io.Discard, io.Discard); err != nil {
 		t.Fatalf("seed: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	logs := newLogWatcher()
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve"}, env(vars), io.Discard, logs) }()
+	go func() { done <- run(ctx, []string{"serve"}, env(vars), nil, io.Discard, logs) }()
 	var base string
 	select {
 	case addr := <-logs.addr:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"text/tabwriter"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -15,8 +16,8 @@ import (
 )
 
 func cmdSeed(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("seed", "Loads the demo directory (once: it does nothing when organisations exist),\n"+
-		"or with --synthetic N adds N generated providers for benchmarks.", true, stdout)
+	fs := newFlagSet("seed", "Loads the demo directory and its demo users (once: organisations are loaded\n"+
+		"only into an empty directory), or with --synthetic N adds N generated providers.", true, stdout)
 	synthetic := fs.Int("synthetic", 0, "add `N` generated providers instead of the demo")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -34,12 +35,13 @@ func cmdSeed(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	defer db.Close()
-	// Through the cache wrapper, so that API processes sharing Redis stop
+	// Through the cache wrappers, so that API processes sharing Redis stop
 	// serving directory pages that predate the new providers.
-	c, err := newCache(cfg, prometheus.NewRegistry(), newLogger(stderr, cfg.LogLevel))
+	rc, err := redisClient(cfg)
 	if err != nil {
 		return err
 	}
+	c := newCache(cfg, rc, prometheus.NewRegistry(), newLogger(stderr, cfg.LogLevel))
 	defer c.Close()
 	orgs := cache.NewOrganisationStore(sqlstore.NewOrganisationStore(db, market.SystemClock{}), c)
 
@@ -55,11 +57,32 @@ func cmdSeed(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}
-	if !loaded {
+	if loaded {
+		providers, buyers := seed.Demo()
+		fmt.Fprintf(stdout, "loaded the demo: %d providers and %d CCGs\n", len(providers), len(buyers))
+	} else {
 		fmt.Fprintln(stdout, "demo data already present; nothing loaded")
-		return nil
 	}
-	providers, buyers := seed.Demo()
-	fmt.Fprintf(stdout, "loaded the demo: %d providers and %d CCGs\n", len(providers), len(buyers))
-	return nil
+	accounts, _, err := newAccounts(cfg, db, c, market.SystemClock{})
+	if err != nil {
+		return err
+	}
+	users, err := seed.LoadDemoUsers(ctx, accounts)
+	if market.ErrorCode(err) == market.ENOTFOUND || (err != nil && !loaded) {
+		// A directory that is not the demo's: it has no demo organisations.
+		fmt.Fprintf(stdout, "no demo users: %v\n", err)
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	fmt.Fprintf(stdout, "demo users (demo only), all with the password %q:\n", seed.DemoPassword)
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	for _, u := range users {
+		admin := ""
+		if u.Admin {
+			admin = " (admin)"
+		}
+		fmt.Fprintf(tw, "  %s\t%s%s\t%s\n", u.Email, u.Role, admin, u.Organisation)
+	}
+	return tw.Flush()
 }

@@ -11,11 +11,14 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/csmarket/csmarket/api"
 	"github.com/csmarket/csmarket/frontend"
+	"github.com/csmarket/csmarket/internal/auth"
 	"github.com/csmarket/csmarket/internal/cache"
 	"github.com/csmarket/csmarket/internal/market"
+	"github.com/csmarket/csmarket/internal/ratelimit"
 	"github.com/csmarket/csmarket/internal/sqlstore"
 )
 
@@ -38,25 +41,39 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	c, err := newCache(cfg, reg, log)
+	rc, err := redisClient(cfg)
 	if err != nil {
 		return err
 	}
+	c := newCache(cfg, rc, reg, log)
 	defer c.Close()
 	clock := market.SystemClock{}
-	providers := cache.NewProviderStore(sqlstore.NewProviderStore(db, clock), c)
+	accounts, keys, err := newAccounts(cfg, db, c, clock)
+	if err != nil {
+		return err
+	}
+	if cfg.JWTKeyFile == defaultKeyFile && db.Engine() != sqlstore.EngineSQLite {
+		log.Warn("signing keys are in the default file; replicas must share one CSM_JWT_KEY_FILE or they refuse each other's tokens", "file", cfg.JWTKeyFile)
+	}
 
 	handler := api.New(api.Config{
-		Providers:    providers,
-		Cache:        c,
-		Ready:        db.Ping,
-		Degraded:     c.Ping,
-		Logger:       log,
-		Registry:     reg,
-		MaxBodyBytes: cfg.MaxBodyBytes,
-		PublicTTL:    cfg.CacheTTL,
-		Frontend:     frontend.Dist(),
-		Clock:        clock,
+		Providers:      accounts.Providers,
+		Accounts:       accounts,
+		JWKS:           keys.JWKS(),
+		Cache:          c,
+		Limiter:        ratelimit.New(ratelimit.Options{Redis: rc, Timeout: cfg.RedisTimeout, Registerer: reg, Logger: log}),
+		LoginLimit:     cfg.RateLogin,
+		TokenLimit:     cfg.RateToken,
+		CORSOrigins:    cfg.CORSOrigins,
+		TrustedProxies: cfg.TrustedProxies,
+		Ready:          db.Ping,
+		Degraded:       c.Ping,
+		Logger:         log,
+		Registry:       reg,
+		MaxBodyBytes:   cfg.MaxBodyBytes,
+		PublicTTL:      cfg.CacheTTL,
+		Frontend:       frontend.Dist(),
+		Clock:          clock,
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -103,18 +120,44 @@ func openStore(ctx context.Context, cfg Config) (*sqlstore.DB, error) {
 	return db, nil
 }
 
-// newCache returns the Redis-backed cache when CSM_REDIS_URL is set and the
-// in-process one otherwise.
-func newCache(cfg Config, reg prometheus.Registerer, log *slog.Logger) (*cache.Cache, error) {
-	opts := cache.Options{Registerer: reg, Timeout: cfg.RedisTimeout, Logger: log}
-	if cfg.RedisURL != "" {
-		rc, err := cache.RedisClient(cfg.RedisURL)
-		if err != nil {
-			return nil, fmt.Errorf("invalid CSM_REDIS_URL: %w", err)
-		}
-		opts.Redis = rc
+// redisClient returns the shared Redis client when CSM_REDIS_URL is set, and
+// nil (everything in process) otherwise.
+func redisClient(cfg Config) (redis.UniversalClient, error) {
+	if cfg.RedisURL == "" {
+		return nil, nil
 	}
-	return cache.New(opts), nil
+	rc, err := cache.RedisClient(cfg.RedisURL)
+	if err != nil {
+		return nil, fmt.Errorf("invalid CSM_REDIS_URL: %w", err)
+	}
+	return rc, nil
+}
+
+// newCache returns the cache on Redis when rc is set and in process
+// otherwise.
+func newCache(cfg Config, rc redis.UniversalClient, reg prometheus.Registerer, log *slog.Logger) *cache.Cache {
+	return cache.New(cache.Options{Redis: rc, Registerer: reg, Timeout: cfg.RedisTimeout, Logger: log})
+}
+
+const defaultKeyFile = "data/jwt-keys.pem"
+
+// newAccounts wires the account rules to the store, the signing keys and
+// the password hasher. Writes that change the directory go through the
+// cache wrappers, so that every replica stops serving what they replace.
+func newAccounts(cfg Config, db *sqlstore.DB, c *cache.Cache, clock market.Clock) (*market.Accounts, *auth.KeySet, error) {
+	keys, err := auth.EnsureKeyFile(cfg.JWTKeyFile)
+	if err != nil {
+		return nil, nil, fmt.Errorf("signing keys (CSM_JWT_KEY_FILE): %w", err)
+	}
+	return &market.Accounts{
+		Users:             cache.NewUserStore(sqlstore.NewUserStore(db, clock), c),
+		Sessions:          sqlstore.NewSessionStore(db, clock),
+		Providers:         cache.NewProviderStore(sqlstore.NewProviderStore(db, clock), c),
+		Tokens:            auth.NewTokens(keys, cfg.JWTIssuer, cfg.JWTAudience),
+		Passwords:         auth.NewPasswords(),
+		Clock:             clock,
+		BuyerEmailDomains: cfg.BuyerEmailDomains,
+	}, keys, nil
 }
 
 func cacheKind(cfg Config) string {

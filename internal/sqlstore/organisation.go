@@ -93,12 +93,26 @@ func (s *OrganisationStore) conflict(ctx context.Context, err error, orgs []*mar
 			WHERE (scheme, ident) IN (VALUES `+strings.TrimSuffix(strings.Repeat("(?, ?), ", len(chunk)), ", ")+`)
 			LIMIT 1`, args...).Scan(&found.Scheme, &found.ID)
 		if qerr == nil {
-			return market.Errorf(market.ECONFLICT, "Identifier %s is already registered.", found)
+			return identifierConflict(found, orgs)
 		} else if !isNoRows(qerr) {
 			break
 		}
 	}
 	return market.Errorf(market.ECONFLICT, "An identifier is already registered.")
+}
+
+// identifierConflict names the taken identifier; for a single organisation
+// (a registration) it also names the request field that holds it.
+func identifierConflict(found market.Identifier, orgs []*market.Organisation) error {
+	e := market.Errorf(market.ECONFLICT, "Identifier %s is already registered.", found)
+	if len(orgs) == 1 {
+		for i, id := range orgs[0].Identifiers {
+			if id == found {
+				e.Fields = []market.FieldError{{Field: fmt.Sprintf("organisation.identifiers[%d]", i), Message: "is already registered"}}
+			}
+		}
+	}
+	return e
 }
 
 // ImportProviders stores many suppliers with their listings in one

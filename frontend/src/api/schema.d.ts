@@ -150,8 +150,282 @@ export interface paths {
         };
         /** One provider's profile. */
         get: operations["getProvider"];
+        /**
+         * Replace your own organisation's listing.
+         * @description Only a supplier's own users may edit its listing (403 for anyone
+         *     else's). Send `If-Match` with the `ETag` of
+         *     `GET /api/v1/providers/{id}`: a stale one is 412, and leaving it out
+         *     is 428 once a listing exists. A supplier without a listing creates
+         *     it by leaving `If-Match` out. The directory shows the change at
+         *     once.
+         */
+        put: operations["updateListing"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/.well-known/jwks.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The public keys that verify access tokens.
+         * @description A JSON Web Key Set (RFC 7517) of Ed25519 keys (`kty: OKP`,
+         *     `crv: Ed25519`, `alg: EdDSA`). An access token names its key in the
+         *     `kid` header. New keys appear here before they sign, so a verifier
+         *     may keep the set for the `max-age` it is sent with.
+         */
+        get: operations["getJWKS"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/register": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Register an organisation and its first user.
+         * @description The user becomes the organisation's admin, with the role that fits
+         *     its kind (`buyer` for a CCG, `supplier` for a supplier). A supplier
+         *     gives a sector and at least one identifier, and may give its listing
+         *     at once; a CCG gives its ODS code (a `GB-NHS` identifier), its
+         *     registered population and its running-cost allowance per head. A
+         *     CCG is `active` at once when the user's e-mail domain is trusted
+         *     (`nhs.net` by default), else `pending` until the operator approves
+         *     it; a pending CCG's users can sign in but not publish. Passwords
+         *     are at least 12 characters and not among the most common ones.
+         */
+        post: operations["register"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign in with an e-mail address and password.
+         * @description Every refused sign-in is the same 401, whether the e-mail is
+         *     unknown, the password wrong, or the user or its organisation
+         *     disabled. Attempts are limited per account and per client address
+         *     (10 a minute by default), counted before the password is checked.
+         */
+        post: operations["login"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Exchange a refresh token for a new pair.
+         * @description The refresh token is spent; use the new one next time. A spent
+         *     token presented again ends every session descending from the same
+         *     sign-in (one of its two holders is not the user). A disabled user
+         *     or organisation cannot refresh.
+         */
+        post: operations["refresh"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * End the session a refresh token belongs to.
+         * @description Every refresh token of the session stops working. Access tokens
+         *     already issued run out within 15 minutes. An unknown token is not
+         *     an error: the session is over either way.
+         */
+        post: operations["logout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller, its organisation and its role. */
+        get: operations["getMe"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/organisations/{id}/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organisation's ID. */
+                id: components["parameters"]["OrganisationID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * An organisation's users, oldest first.
+         * @description For the organisation's admins and the operator. Another organisation's users answer 404.
+         */
+        get: operations["listUsers"];
+        put?: never;
+        /**
+         * Add a user to an organisation.
+         * @description For the organisation's admins and the operator. The role must fit
+         *     the organisation: `buyer` or `evaluator` in a CCG, `supplier` in a
+         *     supplier. Another organisation answers 404.
+         */
+        post: operations["addUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Disable or re-enable a user.
+         * @description For the user's organisation's admins and the operator; any other
+         *     caller is told the user does not exist. Disabling ends the user's
+         *     sessions and refuses its access tokens at once. An admin cannot
+         *     disable itself (409).
+         */
+        patch: operations["setUserStatus"];
+        trace?: never;
+    };
+    "/api/v1/operator/organisations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Organisations, oldest first, e.g. the CCGs awaiting approval. */
+        get: operations["listOrganisations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/operator/organisations/{id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve a pending organisation.
+         * @description The CCG becomes `active`: its users may publish. The operator cannot change its own organisation (409).
+         */
+        post: operations["approveOrganisation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/operator/organisations/{id}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Disable an organisation.
+         * @description Its users lose access at their next request, and cannot sign in or refresh. The operator cannot change its own organisation (409).
+         */
+        post: operations["disableOrganisation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/operator/organisations/{id}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Re-enable a disabled organisation.
+         * @description Its users may sign in again. The operator cannot change its own organisation (409).
+         */
+        post: operations["enableOrganisation"];
         delete?: never;
         options?: never;
         head?: never;
@@ -253,6 +527,201 @@ export interface components {
             /** @description Pass as `cursor` for the next page; omitted on the last page. */
             next_cursor?: string;
         };
+        /**
+         * @description What an organisation does on the marketplace; a buyer is a CCG.
+         * @enum {string}
+         */
+        OrgKind: "buyer" | "supplier" | "operator";
+        /**
+         * @description `pending`: a CCG awaiting the operator's approval (its users can
+         *     sign in but not publish); `disabled`: switched off by the operator.
+         * @enum {string}
+         */
+        OrgStatus: "active" | "pending" | "disabled";
+        /** @enum {string} */
+        Role: "buyer" | "evaluator" | "supplier" | "operator";
+        /**
+         * @description An identifier in an org-id.guide scheme, checked by format:
+         *     `GB-NHS` an ODS code (3 to 9 upper-case letters or digits), `GB-COH`
+         *     a Companies House number, `GB-CHC` a charity number (6 to 8
+         *     digits), `GB-LAE` a local authority code (3 or 4 capital letters).
+         */
+        IdentifierInput: {
+            /** @example GB-COH */
+            scheme: string;
+            /** @example 09506232 */
+            id: string;
+        };
+        OrganisationInput: {
+            /**
+             * @description `buyer` (a CCG) or `supplier`.
+             * @example supplier
+             */
+            kind: string;
+            name: string;
+            /**
+             * @description Suppliers only.
+             * @example independent
+             */
+            sector?: string;
+            /** @description Suppliers give at least one; a CCG gives its ODS code as `GB-NHS`. */
+            identifiers?: components["schemas"]["IdentifierInput"][];
+            regions?: string[];
+            /**
+             * Format: int64
+             * @description CCGs only; the registered population.
+             */
+            population?: number;
+            /**
+             * Format: int64
+             * @description CCGs only.
+             */
+            running_cost_allowance_per_head_pence?: number;
+        };
+        RegistrationUser: {
+            name: string;
+            /** @example a.person@example.org */
+            email: string;
+            /** @description 12 to 256 characters, not among the most common passwords; a passphrase is easiest. */
+            password: string;
+        };
+        Registration: {
+            organisation: components["schemas"]["OrganisationInput"];
+            user: components["schemas"]["RegistrationUser"];
+            listing?: components["schemas"]["ProviderUpdate"];
+        };
+        RegistrationResult: {
+            organisation: components["schemas"]["Organisation"];
+            user: components["schemas"]["User"];
+        };
+        Organisation: {
+            id: string;
+            kind: components["schemas"]["OrgKind"];
+            name: string;
+            status: components["schemas"]["OrgStatus"];
+            sector?: components["schemas"]["Sector"];
+            identifiers: components["schemas"]["Identifier"][];
+            regions: components["schemas"]["RegionKey"][];
+            /**
+             * Format: int64
+             * @description CCGs only.
+             */
+            population?: number;
+            /**
+             * Format: int64
+             * @description CCGs only.
+             */
+            running_cost_allowance_per_head_pence?: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        OrganisationPage: {
+            items: components["schemas"]["Organisation"][];
+            /** @description Pass as `cursor` for the next page; omitted on the last page. */
+            next_cursor?: string;
+        };
+        /** @description A user; never its password. */
+        User: {
+            id: string;
+            organisation_id: string;
+            name: string;
+            email: string;
+            role: components["schemas"]["Role"];
+            /** @description May manage the organisation's users; the registering user is. */
+            admin: boolean;
+            /** @enum {string} */
+            status: "active" | "disabled";
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        UserList: {
+            items: components["schemas"]["User"][];
+        };
+        NewUser: {
+            name: string;
+            email: string;
+            password: string;
+            /**
+             * @description `buyer` or `evaluator` in a CCG, `supplier` in a supplier.
+             * @example evaluator
+             */
+            role: string;
+        };
+        UserStatusUpdate: {
+            /** @example disabled */
+            status: string;
+        };
+        Login: {
+            email: string;
+            password: string;
+        };
+        RefreshToken: {
+            refresh_token: string;
+        };
+        TokenPair: {
+            /** @description Send as `Authorization: Bearer <access_token>`. */
+            access_token: string;
+            /** @description Opaque; works once, at `POST /api/v1/auth/refresh`. */
+            refresh_token: string;
+            /** @enum {string} */
+            token_type: "Bearer";
+            /**
+             * @description Seconds the access token is valid for.
+             * @example 900
+             */
+            expires_in: number;
+        };
+        Me: {
+            user: components["schemas"]["User"];
+            organisation: components["schemas"]["Organisation"];
+            role: components["schemas"]["Role"];
+        };
+        /**
+         * @description A supplier's listing: the fields of `Provider` that are the
+         *     listing's own. It replaces the whole listing.
+         */
+        ProviderUpdate: {
+            summary: string;
+            capabilities: string[];
+            regions: string[];
+            /** @example small */
+            size: string;
+            accreditations?: string[];
+            /** Format: int64 */
+            day_rate_min_pence?: number;
+            /** Format: int64 */
+            day_rate_max_pence?: number;
+            case_studies?: {
+                title: string;
+                client?: string;
+                summary?: string;
+            }[];
+            contact?: {
+                name?: string;
+                email?: string;
+                phone?: string;
+                website?: string;
+            };
+        };
+        /** @description A JSON Web Key Set (RFC 7517). */
+        JWKS: {
+            keys: {
+                /** @example OKP */
+                kty: string;
+                /** @example Ed25519 */
+                crv?: string;
+                x?: string;
+                kid: string;
+                /** @example EdDSA */
+                alg?: string;
+                /** @example sig */
+                use?: string;
+            }[];
+        };
         FieldError: {
             /**
              * @description The parameter or JSON path of the input that is wrong.
@@ -272,7 +741,7 @@ export interface components {
              * @description csmarket's error code, stable for clients to act on.
              * @enum {string}
              */
-            code: "invalid" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "precondition_failed" | "too_large" | "rate_limited" | "unavailable" | "internal";
+            code: "invalid" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "precondition_failed" | "precondition_required" | "too_large" | "rate_limited" | "unavailable" | "internal";
             /** @description What went wrong, safe to show to a user. */
             detail?: string;
             /** @description The request path. */
@@ -384,6 +853,164 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /**
+         * @description No valid credentials: a sign-in refused, a refresh token spent or
+         *     unknown, an access token missing, malformed, expired or refused, or
+         *     the user or its organisation disabled.
+         */
+        Unauthorized: {
+            headers: {
+                "X-Request-ID": components["headers"]["XRequestID"];
+                "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "about:blank",
+                 *       "title": "Unauthorized",
+                 *       "status": 401,
+                 *       "code": "unauthorized",
+                 *       "detail": "The e-mail address or password is not right.",
+                 *       "instance": "/api/v1/auth/login",
+                 *       "request_id": "5f2c1e0a9b7d4c3e-7"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The caller may see the object but not do this to it. */
+        Forbidden: {
+            headers: {
+                "X-Request-ID": components["headers"]["XRequestID"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "about:blank",
+                 *       "title": "Forbidden",
+                 *       "status": 403,
+                 *       "code": "forbidden",
+                 *       "detail": "You can edit only your own organisation's listing.",
+                 *       "instance": "/api/v1/providers/01J9ZQ4M3V",
+                 *       "request_id": "5f2c1e0a9b7d4c3e-8"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description The e-mail address or an identifier is already registered (`errors`
+         *     names it), or the object's state forbids the change.
+         */
+        Conflict: {
+            headers: {
+                "X-Request-ID": components["headers"]["XRequestID"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "about:blank",
+                 *       "title": "Conflict",
+                 *       "status": 409,
+                 *       "code": "conflict",
+                 *       "detail": "The e-mail address is already registered.",
+                 *       "instance": "/api/v1/auth/register",
+                 *       "request_id": "5f2c1e0a9b7d4c3e-9",
+                 *       "errors": [
+                 *         {
+                 *           "field": "user.email",
+                 *           "message": "is already registered"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description If-Match names a version that is no longer current. */
+        PreconditionFailed: {
+            headers: {
+                "X-Request-ID": components["headers"]["XRequestID"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "about:blank",
+                 *       "title": "Precondition Failed",
+                 *       "status": 412,
+                 *       "code": "precondition_failed",
+                 *       "detail": "The listing has changed since the ETag in If-Match; get it again, reapply the edit and retry.",
+                 *       "instance": "/api/v1/providers/01J9ZQ4M3V",
+                 *       "request_id": "5f2c1e0a9b7d4c3e-10"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The update needs If-Match, so that it cannot overwrite an edit it has not seen. */
+        PreconditionRequired: {
+            headers: {
+                "X-Request-ID": components["headers"]["XRequestID"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "about:blank",
+                 *       "title": "Precondition Required",
+                 *       "status": 428,
+                 *       "code": "precondition_required",
+                 *       "detail": "Send If-Match with the ETag of GET /api/v1/providers/{id}, so that no one else's edit is overwritten.",
+                 *       "instance": "/api/v1/providers/01J9ZQ4M3V",
+                 *       "request_id": "5f2c1e0a9b7d4c3e-11"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Over a rate limit; wait `Retry-After` seconds. */
+        TooManyRequests: {
+            headers: {
+                "X-Request-ID": components["headers"]["XRequestID"];
+                "Retry-After": components["headers"]["RetryAfter"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "about:blank",
+                 *       "title": "Too Many Requests",
+                 *       "status": 429,
+                 *       "code": "rate_limited",
+                 *       "detail": "Too many requests; wait as long as Retry-After says, then try again.",
+                 *       "instance": "/api/v1/auth/login",
+                 *       "request_id": "5f2c1e0a9b7d4c3e-12"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description A CORS preflight from an allowed origin, answered on any path.
+         *     Other origins get no CORS headers (and the path's usual answer to
+         *     OPTIONS).
+         */
+        Preflight: {
+            headers: {
+                "X-Request-ID": components["headers"]["XRequestID"];
+                /** @description The requesting origin, exactly. */
+                "Access-Control-Allow-Origin": string;
+                "Access-Control-Allow-Methods": string;
+                "Access-Control-Allow-Headers": string;
+                "Access-Control-Max-Age": number;
+                [name: string]: unknown;
+            };
+            content?: never;
+        };
         /** @description Something went wrong on the server; it is logged under the request ID. */
         InternalError: {
             headers: {
@@ -428,6 +1055,8 @@ export interface components {
         };
     };
     parameters: {
+        /** @description The organisation's ID. */
+        OrganisationID: string;
         /**
          * @description The client's ID for this request, echoed in the response and logged.
          *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
@@ -445,6 +1074,15 @@ export interface components {
         ETag: string;
         /** @description Caches may store the response but must revalidate it. */
         CacheControl: string;
+        /** @description Private to the caller; no cache may keep it. */
+        NoStore: "no-store";
+        /**
+         * @description The Bearer challenge (RFC 6750); `error="invalid_token"` when a token
+         *     was sent and refused.
+         */
+        WWWAuthenticate: string;
+        /** @description Seconds to wait before trying again. */
+        RetryAfter: number;
         /** @description The methods the path supports. */
         Allow: string;
     };
@@ -794,6 +1432,555 @@ export interface operations {
             };
             304: components["responses"]["NotModified"];
             404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    updateListing: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+                /** @description The ETag of the listing the edit is based on (strong comparison), or `*`. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description The provider organisation's ID. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProviderUpdate"];
+            };
+        };
+        responses: {
+            /** @description The provider with its new listing. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Provider"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            412: components["responses"]["PreconditionFailed"];
+            428: components["responses"]["PreconditionRequired"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getJWKS: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+                /** @description ETags the client holds (a list, or `*`); a match gives 304. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The key set. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    ETag: components["headers"]["ETag"];
+                    /** @description Verifiers may keep the set a few minutes. */
+                    "Cache-Control": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/jwk-set+json": components["schemas"]["JWKS"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    register: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Registration"];
+            };
+        };
+        responses: {
+            /** @description Registered. Sign in with the e-mail and password. */
+            201: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    /** @description The new organisation's users. */
+                    Location: string;
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegistrationResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            409: components["responses"]["Conflict"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    login: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Login"];
+            };
+        };
+        responses: {
+            /** @description Signed in. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenPair"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    refresh: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RefreshToken"];
+            };
+        };
+        responses: {
+            /** @description A new pair. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenPair"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    logout: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RefreshToken"];
+            };
+        };
+        responses: {
+            /** @description Signed out. */
+            204: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getMe: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listUsers: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+            };
+            path: {
+                /** @description The organisation's ID. */
+                id: components["parameters"]["OrganisationID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every user of the organisation. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    addUser: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+            };
+            path: {
+                /** @description The organisation's ID. */
+                id: components["parameters"]["OrganisationID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewUser"];
+            };
+        };
+        responses: {
+            /** @description The new user. */
+            201: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    /** @description The new user. */
+                    Location: string;
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    setUserStatus: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserStatusUpdate"];
+            };
+        };
+        responses: {
+            /** @description The user. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listOrganisations: {
+        parameters: {
+            query?: {
+                kind?: components["schemas"]["OrgKind"];
+                /** @example pending */
+                status?: components["schemas"]["OrgStatus"];
+                /** @description The `next_cursor` of the previous page, as given. */
+                cursor?: string;
+                page_size?: number;
+            };
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of organisations. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrganisationPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    approveOrganisation: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+            };
+            path: {
+                /** @description The organisation's ID. */
+                id: components["parameters"]["OrganisationID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The organisation. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Organisation"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    disableOrganisation: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+            };
+            path: {
+                /** @description The organisation's ID. */
+                id: components["parameters"]["OrganisationID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The organisation. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Organisation"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    enableOrganisation: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+            };
+            path: {
+                /** @description The organisation's ID. */
+                id: components["parameters"]["OrganisationID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The organisation. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Organisation"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };
