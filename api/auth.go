@@ -241,10 +241,15 @@ func toTokens(p market.TokenPair) tokenResponse {
 	}
 }
 
+// register counts against the client address's sign-in budget: each
+// registration costs a password hash, and mass sign-ups are an attack too.
 func (s *server) register(c *gin.Context) {
 	var req registerRequest
 	if err := s.decodeJSON(c, &req); err != nil {
 		s.fail(c, err)
+		return
+	}
+	if !s.allow(c, s.loginLimit, "register:addr:"+c.ClientIP()) {
 		return
 	}
 	reg := market.Registration{

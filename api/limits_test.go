@@ -41,6 +41,7 @@ func TestRateLimits(t *testing.T) {
 			t.Run("login429PerAddress", func(t *testing.T) { login429PerAddress(t, env(t)) })
 			t.Run("login429ProxyHeaders", func(t *testing.T) { login429ProxyHeaders(t, env) })
 			t.Run("token429", func(t *testing.T) { token429(t, env(t)) })
+			t.Run("register429PerAddress", func(t *testing.T) { register429PerAddress(t, env(t)) })
 			if backend == "redis" {
 				t.Run("login429SharedByProcesses", func(t *testing.T) {
 					l := limiter(t)
@@ -312,4 +313,23 @@ func TestNoAccounts(t *testing.T) {
 		}
 		checkProblemBody(t, what, rec.Result(), rec.Body.Bytes())
 	}
+}
+
+// register429PerAddress: one address cannot register an eleventh
+// organisation within the minute (each costs a password hash), while
+// another address can.
+func register429PerAddress(t *testing.T, e *acctEnv) {
+	reg := func(i int, remote string) (*http.Response, []byte) {
+		r := supplierRegistration("Mass Signup "+strconv.Itoa(i), "admin"+strconv.Itoa(i)+"@mass.example",
+			identifierRequest{Scheme: "GB-COH", ID: strconv.Itoa(30000000 + i)}, nil)
+		return e.do(t, req{method: http.MethodPost, target: "/api/v1/auth/register", body: r, remote: remote})
+	}
+	for i := 1; i <= 10; i++ {
+		res, body := reg(i, "198.51.100.7:1")
+		want(t, res, body, http.StatusCreated)
+	}
+	res, body := reg(11, "198.51.100.7:1")
+	want429(t, res, body)
+	res, body = reg(12, "198.51.100.8:1")
+	want(t, res, body, http.StatusCreated)
 }
