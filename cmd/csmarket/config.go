@@ -34,6 +34,7 @@ type Config struct {
 	TrustedProxies    []string
 	RateLogin         ratelimit.Limit
 	RateToken         ratelimit.Limit
+	MinTenderPeriod   time.Duration
 }
 
 // setting is one CSM_* variable: its default, what it means, and how it is
@@ -128,6 +129,7 @@ var settings = []setting{
 	}},
 	{"CSM_RATE_LOGIN", "10/1m", "login attempts allowed per account and per client address", limitSetting(func(c *Config) *ratelimit.Limit { return &c.RateLogin })},
 	{"CSM_RATE_TOKEN", "600/1m", "requests allowed per signed-in user", limitSetting(func(c *Config) *ratelimit.Limit { return &c.RateToken })},
+	{"CSM_MIN_TENDER_PERIOD", "168h", "shortest time from publishing a tender to its bid deadline (0s allowed, for demos and tests)", durationSetting(func(c *Config) *time.Duration { return &c.MinTenderPeriod }, 0)},
 }
 
 func limitSetting(field func(*Config) *ratelimit.Limit) func(*Config, string) error {

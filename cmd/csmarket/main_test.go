@@ -35,6 +35,7 @@ func TestConfigInvalid(t *testing.T) {
 		"CSM_RATE_TOKEN":          {"CSM_RATE_TOKEN": "0/0s"},
 		"CSM_TRUSTED_PROXIES":     {"CSM_TRUSTED_PROXIES": "the load balancer"},
 		"CSM_BUYER_EMAIL_DOMAINS": {"CSM_BUYER_EMAIL_DOMAINS": "@nhs"},
+		"CSM_MIN_TENDER_PERIOD":   {"CSM_MIN_TENDER_PERIOD": "-1h"},
 	}
 	for name, vars := range cases {
 		t.Run(name, func(t *testing.T) {
