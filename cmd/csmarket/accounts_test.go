@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -15,27 +16,46 @@ import (
 	"github.com/csmarket/csmarket/internal/seed"
 )
 
-// startServer seeds a fresh SQLite marketplace and serves it on a free
-// port until the test ends.
-func startServer(t *testing.T, vars map[string]string) string {
+// testServer is `csmarket serve` running in the test's process.
+type testServer struct {
+	base string
+	logs *logWatcher
+	stop func() error // as SIGTERM would; waits for the server to end
+}
+
+// startServer runs `serve` with vars on a free port until stop is called or
+// the test ends.
+func startServer(t *testing.T, vars map[string]string) *testServer {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := newLogWatcher()
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"serve"}, env(vars), nil, io.Discard, logs) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
+	var result error
+	stopped := false
+	srv := &testServer{logs: logs, stop: func() error {
+		if !stopped {
+			stopped = true
+			cancel()
+			select {
+			case result = <-done:
+			case <-time.After(20 * time.Second):
+				result = errors.New("serve did not stop")
+			}
+		}
+		return result
+	}}
+	t.Cleanup(func() { srv.stop() })
 	select {
 	case addr := <-logs.addr:
-		return "http://" + addr
+		srv.base = "http://" + addr
 	case err := <-done:
+		stopped = true
 		t.Fatalf("serve stopped: %v\n%s", err, logs.all())
 	case <-time.After(30 * time.Second):
 		t.Fatalf("serve did not start:\n%s", logs.all())
 	}
-	return ""
+	return srv
 }
 
 func postJSON(t *testing.T, url, token string, body any) (*http.Response, []byte) {
@@ -113,7 +133,7 @@ func TestAccountsEndToEnd(t *testing.T) {
 		t.Fatalf("a weak operator password was accepted: %v", err)
 	}
 
-	base := startServer(t, vars)
+	base := startServer(t, vars).base
 	opToken := login(t, base, "ops@example.org", m[1])
 	if code, body := me(t, base, opToken); code != 200 || !strings.Contains(body, `"operator"`) {
 		t.Fatalf("operator /me: %d %s", code, body)
@@ -131,7 +151,7 @@ func TestAccountsEndToEnd(t *testing.T) {
 	resp.Body.Close()
 
 	// Another process on the same key file accepts the first one's tokens.
-	second := startServer(t, vars)
+	second := startServer(t, vars).base
 	if code, body := me(t, second, opToken); code != 200 {
 		t.Fatalf("a second process refused the first one's token: %d %s", code, body)
 	}

@@ -8,8 +8,6 @@ import (
 	"io"
 	"strings"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/csmarket/csmarket/internal/auth"
 	"github.com/csmarket/csmarket/internal/market"
 )
@@ -52,22 +50,12 @@ func cmdAdmin(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	db, err := openStore(ctx, cfg)
+	w, err := openWriter(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	rc, err := redisClient(cfg)
-	if err != nil {
-		return err
-	}
-	c := newCache(cfg, rc, prometheus.NewRegistry(), newLogger(stderr, cfg.LogLevel))
-	defer c.Close()
-	accounts, _, err := newAccounts(cfg, db, c, market.SystemClock{})
-	if err != nil {
-		return err
-	}
-	u, err := accounts.CreateOperator(ctx, market.NewUser{Name: *name, Email: *email, Password: password})
+	defer w.close()
+	u, err := w.accounts.CreateOperator(ctx, market.NewUser{Name: *name, Email: *email, Password: password})
 	if err != nil {
 		if fields := market.ErrorFields(err); len(fields) > 0 {
 			var parts []string

@@ -13,7 +13,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 )
 
 // env returns a getenv that sees only vars, as a fresh shell would.
@@ -148,19 +147,8 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Fatalf("second seed: %v %q", err, out.String())
 	}
 
-	ctx, cancel := context.WithCancel(context.Background())
-	logs := newLogWatcher()
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve"}, env(vars), nil, io.Discard, logs) }()
-	var base string
-	select {
-	case addr := <-logs.addr:
-		base = "http://" + addr
-	case err := <-done:
-		t.Fatalf("serve stopped: %v\n%s", err, logs.all())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("serve did not start:\n%s", logs.all())
-	}
+	srv := startServer(t, vars)
+	base, logs := srv.base, srv.logs
 
 	get := func(path string) (*http.Response, []byte) {
 		t.Helper()
@@ -204,14 +192,8 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Errorf("log lines carry no request_id:\n%s", logs.all())
 	}
 
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("shutdown: %v", err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("serve did not stop")
+	if err := srv.stop(); err != nil {
+		t.Fatalf("shutdown: %v", err)
 	}
 	if !strings.Contains(logs.all(), `"stopped"`) {
 		t.Errorf("no graceful stop logged:\n%s", logs.all())

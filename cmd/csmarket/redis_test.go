@@ -106,20 +106,7 @@ func TestServeRedisHitsAndLoss(t *testing.T) {
 	if err := run(context.Background(), []string{"seed"}, env(vars), nil, io.Discard, io.Discard); err != nil {
 		t.Fatalf("seed: %v", err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	logs := newLogWatcher()
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve"}, env(vars), nil, io.Discard, logs) }()
-	var base string
-	select {
-	case addr := <-logs.addr:
-		base = "http://" + addr
-	case err := <-done:
-		t.Fatalf("serve stopped: %v\n%s", err, logs.all())
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not start")
-	}
+	base := startServer(t, vars).base
 
 	// A unique query, so that earlier runs sharing this Redis cannot have
 	// cached it.

@@ -7,8 +7,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/csmarket/csmarket/internal/cache"
 	"github.com/csmarket/csmarket/internal/market"
 	"github.com/csmarket/csmarket/internal/seed"
@@ -30,20 +28,12 @@ func cmdSeed(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
-	db, err := openStore(ctx, cfg)
+	w, err := openWriter(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	// Through the cache wrappers, so that API processes sharing Redis stop
-	// serving directory pages that predate the new providers.
-	rc, err := redisClient(cfg)
-	if err != nil {
-		return err
-	}
-	c := newCache(cfg, rc, prometheus.NewRegistry(), newLogger(stderr, cfg.LogLevel))
-	defer c.Close()
-	orgs := cache.NewOrganisationStore(sqlstore.NewOrganisationStore(db, market.SystemClock{}), c)
+	defer w.close()
+	orgs := cache.NewOrganisationStore(sqlstore.NewOrganisationStore(w.db, market.SystemClock{}), w.cache)
 
 	if *synthetic > 0 {
 		start := time.Now()
@@ -63,11 +53,7 @@ func cmdSeed(ctx context.Context, args []string, getenv func(string) string, std
 	} else {
 		fmt.Fprintln(stdout, "demo data already present; nothing loaded")
 	}
-	accounts, _, err := newAccounts(cfg, db, c, market.SystemClock{})
-	if err != nil {
-		return err
-	}
-	users, err := seed.LoadDemoUsers(ctx, accounts)
+	users, err := seed.LoadDemoUsers(ctx, w.accounts)
 	if market.ErrorCode(err) == market.ENOTFOUND || (err != nil && !loaded) {
 		// A directory that is not the demo's: it has no demo organisations.
 		fmt.Fprintf(stdout, "no demo users: %v\n", err)

@@ -166,3 +166,37 @@ func cacheKind(cfg Config) string {
 	}
 	return "in-process"
 }
+
+// writer is what a command that changes data from outside the server needs:
+// the store, the cache (so that servers sharing Redis drop the views the
+// change replaces) and the account rules.
+type writer struct {
+	db       *sqlstore.DB
+	cache    *cache.Cache
+	accounts *market.Accounts
+}
+
+func openWriter(ctx context.Context, cfg Config, stderr io.Writer) (*writer, error) {
+	db, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	rc, err := redisClient(cfg)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	c := newCache(cfg, rc, prometheus.NewRegistry(), newLogger(stderr, cfg.LogLevel))
+	accounts, _, err := newAccounts(cfg, db, c, market.SystemClock{})
+	if err != nil {
+		c.Close()
+		db.Close()
+		return nil, err
+	}
+	return &writer{db: db, cache: c, accounts: accounts}, nil
+}
+
+func (w *writer) close() {
+	w.cache.Close()
+	w.db.Close()
+}

@@ -159,32 +159,38 @@ const MaxQueryLen = 200
 func (f *ProviderFilter) Normalize() error {
 	var p Problems
 	f.Q = strings.TrimSpace(f.Q)
-	if len(f.Q) > MaxQueryLen {
-		p.Add("q", "must be at most %d characters", MaxQueryLen)
-	}
+	checkListParams(f.Q, f.Capability, f.Region, &f.PageSize, f.Cursor, &p)
 	if f.Sector != "" && !f.Sector.Valid() {
 		p.Add("sector", "must be one of nhs, local_authority, third_sector, independent")
-	}
-	if f.Capability != "" {
-		if _, ok := CapabilityByKey(f.Capability); !ok {
-			p.Add("capability", "unknown capability %q; see /api/v1/capabilities", f.Capability)
-		}
-	}
-	if f.Region != "" {
-		if _, ok := RegionByKey(f.Region); !ok {
-			p.Add("region", "unknown region %q; see /api/v1/regions", f.Region)
-		}
 	}
 	if f.Size != "" && !f.Size.Valid() {
 		p.Add("size", "must be one of micro, small, medium, large")
 	}
-	checkPageSize(&f.PageSize, &p)
-	if f.Cursor != "" {
-		if _, err := DecodeCursor(f.Cursor); err != nil {
+	return p.Err()
+}
+
+// checkListParams checks the query parameters that the directory and the
+// tender list share, naming each by its query-string name.
+func checkListParams(q, capability, region string, pageSize *int, cursor string, p *Problems) {
+	if len(q) > MaxQueryLen {
+		p.Add("q", "must be at most %d characters", MaxQueryLen)
+	}
+	if capability != "" {
+		if _, ok := CapabilityByKey(capability); !ok {
+			p.Add("capability", "unknown capability %q; see /api/v1/capabilities", capability)
+		}
+	}
+	if region != "" {
+		if _, ok := RegionByKey(region); !ok {
+			p.Add("region", "unknown region %q; see /api/v1/regions", region)
+		}
+	}
+	checkPageSize(pageSize, p)
+	if cursor != "" {
+		if _, err := DecodeCursor(cursor); err != nil {
 			p.Add("cursor", "is not a cursor this API gave out")
 		}
 	}
-	return p.Err()
 }
 
 func checkPageSize(n *int, p *Problems) {

@@ -369,27 +369,9 @@ type TenderFilter struct {
 func (f *TenderFilter) Normalize() error {
 	var p Problems
 	f.Q = strings.TrimSpace(f.Q)
-	if len(f.Q) > MaxQueryLen {
-		p.Add("q", "must be at most %d characters", MaxQueryLen)
-	}
+	checkListParams(f.Q, f.Capability, f.Region, &f.PageSize, f.Cursor, &p)
 	if f.Status != "" && !f.Status.Valid() {
 		p.Add("status", "must be one of draft, open, closed, standstill, awarded, cancelled, unsuccessful")
-	}
-	if f.Capability != "" {
-		if _, ok := CapabilityByKey(f.Capability); !ok {
-			p.Add("capability", "unknown capability %q; see /api/v1/capabilities", f.Capability)
-		}
-	}
-	if f.Region != "" {
-		if _, ok := RegionByKey(f.Region); !ok {
-			p.Add("region", "unknown region %q; see /api/v1/regions", f.Region)
-		}
-	}
-	checkPageSize(&f.PageSize, &p)
-	if f.Cursor != "" {
-		if _, err := DecodeCursor(f.Cursor); err != nil {
-			p.Add("cursor", "is not a cursor this API gave out")
-		}
 	}
 	return p.Err()
 }

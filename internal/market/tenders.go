@@ -461,21 +461,32 @@ func (s *Tenders) ownBid(ctx context.Context, p *Principal, t *Tender, bidID str
 	return b, err
 }
 
-// ReviseBid makes a new version of p's live bid while the tender is open.
-func (s *Tenders) ReviseBid(ctx context.Context, p *Principal, tenderID, bidID string, price int64, responses map[string]string) (Bid, error) {
+// liveOwnBid loads p's own bid on a tender that is open for bids at now.
+// Another organisation's bid is not found, whatever the tender's state,
+// so that ids cannot be probed; p's own on a closed tender is a conflict.
+func (s *Tenders) liveOwnBid(ctx context.Context, p *Principal, tenderID, bidID string, now time.Time) (Tender, Bid, error) {
 	if err := requireSupplier(p); err != nil {
-		return Bid{}, err
+		return Tender{}, Bid{}, err
 	}
-	now := s.Clock.Now()
 	t, err := s.visibleTender(ctx, p, tenderID)
 	if err != nil {
-		return Bid{}, err
+		return Tender{}, Bid{}, err
 	}
 	b, err := s.ownBid(ctx, p, &t, bidID)
 	if err != nil {
-		return Bid{}, err
+		return Tender{}, Bid{}, err
 	}
 	if _, err := s.openForBids(ctx, p, tenderID, now); err != nil {
+		return Tender{}, Bid{}, err
+	}
+	return t, b, nil
+}
+
+// ReviseBid makes a new version of p's live bid while the tender is open.
+func (s *Tenders) ReviseBid(ctx context.Context, p *Principal, tenderID, bidID string, price int64, responses map[string]string) (Bid, error) {
+	now := s.Clock.Now()
+	t, b, err := s.liveOwnBid(ctx, p, tenderID, bidID, now)
+	if err != nil {
 		return Bid{}, err
 	}
 	if b.Status != BidSubmitted {
@@ -496,19 +507,9 @@ func (s *Tenders) ReviseBid(ctx context.Context, p *Principal, tenderID, bidID s
 
 // WithdrawBid withdraws p's live bid while the tender is open.
 func (s *Tenders) WithdrawBid(ctx context.Context, p *Principal, tenderID, bidID string) (Bid, error) {
-	if err := requireSupplier(p); err != nil {
-		return Bid{}, err
-	}
 	now := s.Clock.Now()
-	t, err := s.visibleTender(ctx, p, tenderID)
+	t, b, err := s.liveOwnBid(ctx, p, tenderID, bidID, now)
 	if err != nil {
-		return Bid{}, err
-	}
-	b, err := s.ownBid(ctx, p, &t, bidID)
-	if err != nil {
-		return Bid{}, err
-	}
-	if _, err := s.openForBids(ctx, p, tenderID, now); err != nil {
 		return Bid{}, err
 	}
 	if b.Status != BidSubmitted {
