@@ -1,11 +1,18 @@
 import "./style.css";
 import { h, replace } from "./dom";
 import { loadReference, makeReference, type Reference } from "./reference";
+import { current, onChange, reloadMe, restore, signOut } from "./session";
+import { accountPage, roleLabels } from "./views/account";
 import { Directory, filtersFrom } from "./views/directory";
+import { listingPage } from "./views/listing";
+import { operatorPage } from "./views/operator";
 import { errorSummary } from "./views/problem";
 import { renderProfile } from "./views/profile";
+import { registerPage } from "./views/register";
+import { homeOf, signInPage, type Page } from "./views/signin";
 
 const main = document.getElementById("main") as HTMLElement;
+const accountNav = document.getElementById("account-nav") as HTMLElement;
 const siteName = "csmarket";
 
 let directory: Directory | null = null;
@@ -50,14 +57,139 @@ async function reference(): Promise<Reference> {
 
 let renderSeq = 0;
 
+// A notice for the sign-in page shown next, e.g. "You have signed out".
+let notice: string | null = null;
+// Set between a registration and the account page that confirms it.
+let justRegistered = false;
+
+// Pages that need a signed-in user; anyone else is asked to sign in first.
+const privatePages = new Set(["account", "listing", "operator"]);
+
+function signInUrl(next: string): string {
+  return `?page=sign-in&next=${encodeURIComponent(next)}`;
+}
+
+/** renderAccountNav shows, in the header, who is signed in and their links. */
+function renderAccountNav(): void {
+  const me = current();
+  const item = (href: string, text: string) => h("li", null, h("a", { href, class: "account-nav__link" }, text));
+  if (!me) {
+    replace(accountNav, h("ul", { class: "account-nav__list" }, item("?page=sign-in", "Sign in"), item("?page=register", "Register")));
+    return;
+  }
+  const out = h("button", { type: "button", class: "account-nav__button" }, "Sign out");
+  out.addEventListener("click", () => {
+    notice = "You have signed out.";
+    void signOut();
+    navigate("?page=sign-in");
+  });
+  replace(
+    accountNav,
+    h(
+      "p",
+      { class: "account-nav__who" },
+      h("span", { class: "visually-hidden" }, "Signed in as "),
+      h("strong", { class: "account-nav__name" }, me.user.name),
+      `, ${me.organisation.name} (${roleLabels[me.role] ?? me.role})`,
+    ),
+    h(
+      "ul",
+      { class: "account-nav__list" },
+      me.role === "supplier" ? item("?page=listing", "Your listing") : null,
+      me.role === "operator" ? item("?page=operator", "Approvals") : null,
+      item("?page=account", "Your account"),
+      h("li", null, out),
+    ),
+  );
+}
+
+onChange((change) => {
+  renderAccountNav();
+  if (change === "ended") {
+    notice = "Your session has ended. Sign in again to carry on.";
+    const name = new URLSearchParams(location.search).get("page");
+    if (name && privatePages.has(name)) navigate(signInUrl(location.search));
+  }
+});
+
+function notFound(): Page {
+  return {
+    title: "Page not found",
+    el: h(
+      "div",
+      null,
+      h("h1", { class: "heading-xl", tabindex: -1 }, "Page not found"),
+      h("p", null, "If you typed the address, check it is correct."),
+      h("p", null, h("a", { href: "./", class: "link" }, "Find commissioning support")),
+    ),
+  };
+}
+
+/** accountView builds one of the account pages: sign-in, register and those needing a user. */
+async function accountView(name: string, params: URLSearchParams, signal: AbortSignal): Promise<Page> {
+  const shownNotice = notice;
+  notice = null;
+  const me = current();
+  switch (name) {
+    case "sign-in":
+      return signInPage(params.get("next"), shownNotice, (url) => navigate(url));
+    case "register":
+      return registerPage(
+        await reference(),
+        params.get("kind"),
+        () => {
+          justRegistered = true;
+          navigate("?page=account");
+        },
+        () => {
+          notice = "Your organisation is registered. Sign in to carry on.";
+          navigate("?page=sign-in");
+        },
+      );
+  }
+  if (!me) return notFound();
+  switch (name) {
+    case "account": {
+      const registered = justRegistered;
+      justRegistered = false;
+      // The organisation's status may have changed since sign-in (approved).
+      const fresh = await reloadMe().catch(() => current() ?? me);
+      return accountPage(fresh, registered);
+    }
+    case "listing":
+      return listingPage(me, await reference(), signal);
+    case "operator":
+      return operatorPage(me, await reference());
+  }
+  return notFound();
+}
+
 async function render(opts: { moveFocus: boolean; scrollY: number }): Promise<void> {
   const seq = ++renderSeq;
-  const params = new URLSearchParams(location.search);
+  let params = new URLSearchParams(location.search);
   const id = params.get("provider");
+  let pageName = params.get("page");
   profileAbort?.abort();
   profileAbort = null;
 
-  if (id) {
+  if (pageName !== null) {
+    if (privatePages.has(pageName) && !current()) {
+      history.replaceState({}, "", signInUrl(location.search));
+      params = new URLSearchParams(location.search);
+      pageName = "sign-in";
+    } else if (pageName === "sign-in" && current()) {
+      history.replaceState({}, "", homeOf(current()!));
+      return render(opts);
+    }
+    const abort = new AbortController();
+    profileAbort = abort;
+    replace(main, h("p", { class: "loading", role: "status" }, "Loading…"));
+    const page = await accountView(pageName, params, abort.signal);
+    if (seq !== renderSeq) return;
+    setTitle(page.title);
+    replace(main, page.el);
+    if (main.querySelector(".error-summary")) document.title = `Error: ${document.title}`;
+  } else if (id) {
     const abort = new AbortController();
     profileAbort = abort;
     const fromDirectory = state().fromDirectory === true;
@@ -73,6 +205,10 @@ async function render(opts: { moveFocus: boolean; scrollY: number }): Promise<vo
       const ref = await reference();
       const page = await renderProfile(id, ref, back, abort.signal);
       if (seq !== renderSeq) return;
+      const me = current();
+      if (me?.role === "supplier" && me.organisation.id === id) {
+        page.el.querySelector("h1")?.after(h("p", null, h("a", { href: "?page=listing", class: "link" }, "Edit your listing")));
+      }
       setTitle(page.title);
       replace(main, page.el);
     } catch (err) {
@@ -141,4 +277,9 @@ window.addEventListener("popstate", () => {
   void render({ moveFocus: true, scrollY: state().scrollY ?? 0 });
 });
 
-void render({ moveFocus: false, scrollY: 0 });
+// A reload of the tab picks up its session before the first page is shown,
+// so that a private page does not flash the sign-in form.
+void restore().finally(() => {
+  renderAccountNav();
+  void render({ moveFocus: false, scrollY: 0 });
+});

@@ -71,6 +71,11 @@ export async function startServer() {
     CSM_DATABASE_URL: `sqlite:${join(dir, "e2e.db")}`,
     CSM_ADDR: `127.0.0.1:${port}`,
     CSM_REDIS_URL: "",
+    // Signing keys live with the database, not in the working directory.
+    CSM_JWT_KEY_FILE: join(dir, "jwt-keys.pem"),
+    // The tests sign in many times from one address; the limit itself is
+    // tested in the API, and its message here with a stubbed answer.
+    CSM_RATE_LOGIN: process.env.CSM_RATE_LOGIN ?? "1000/1m",
   };
   const seed = spawnSync(bin, ["seed"], { env, encoding: "utf8", timeout: 120_000 });
   if (seed.status !== 0) {

@@ -9,6 +9,15 @@ export type Size = Provider["size"];
 export type CapabilityKey = Capability["key"];
 export type RegionKey = Region["key"];
 export type ProviderQuery = NonNullable<paths["/api/v1/providers"]["get"]["parameters"]["query"]>;
+export type ProviderUpdate = components["schemas"]["ProviderUpdate"];
+export type Registration = components["schemas"]["Registration"];
+export type RegistrationResult = components["schemas"]["RegistrationResult"];
+export type Organisation = components["schemas"]["Organisation"];
+export type OrganisationPage = components["schemas"]["OrganisationPage"];
+export type User = components["schemas"]["User"];
+export type Role = components["schemas"]["Role"];
+export type Me = components["schemas"]["Me"];
+export type TokenPair = components["schemas"]["TokenPair"];
 
 /** FieldError is one entry of a problem's `errors` list. */
 export interface FieldError {
@@ -25,14 +34,17 @@ export class ApiError extends Error {
   readonly title: string;
   readonly detail: string;
   readonly fields: FieldError[];
+  /** retryAfter is the wait a 429 asks for, in seconds (0 when not given). */
+  readonly retryAfter: number;
 
-  constructor(status: number, title: string, detail: string, fields: FieldError[]) {
+  constructor(status: number, title: string, detail: string, fields: FieldError[], retryAfter = 0) {
     super(detail || title);
     this.name = "ApiError";
     this.status = status;
     this.title = title;
     this.detail = detail;
     this.fields = fields;
+    this.retryAfter = retryAfter;
   }
 }
 
@@ -42,7 +54,18 @@ const baseUrl = (import.meta.env.VITE_API_BASE ?? "").replace(/\/+$/, "");
 
 const client = createClient<paths>({ baseUrl, headers: { Accept: "application/json" } });
 
-function toApiError(status: number, body: unknown): ApiError {
+// retryAfterSeconds reads Retry-After, which the API sends in seconds; an
+// HTTP date is allowed by RFC 9110 too, so that is understood as well.
+function retryAfterSeconds(headers: Headers | undefined): number {
+  const v = headers?.get("Retry-After")?.trim();
+  if (!v) return 0;
+  if (/^\d+$/.test(v)) return Number(v);
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? 0 : Math.max(1, Math.ceil((at - Date.now()) / 1000));
+}
+
+function toApiError(status: number, body: unknown, headers?: Headers): ApiError {
+  const retryAfter = retryAfterSeconds(headers);
   if (body && typeof body === "object") {
     const p = body as Record<string, unknown>;
     const fields = Array.isArray(p.errors)
@@ -55,23 +78,36 @@ function toApiError(status: number, body: unknown): ApiError {
       typeof p.title === "string" ? p.title : `Request failed (${status})`,
       typeof p.detail === "string" ? p.detail : "",
       fields,
+      retryAfter,
     );
   }
-  return new ApiError(status, `Request failed (${status})`, typeof body === "string" ? body.slice(0, 200) : "", []);
+  return new ApiError(status, `Request failed (${status})`, typeof body === "string" ? body.slice(0, 200) : "", [], retryAfter);
 }
 
-async function call<T>(
-  run: () => Promise<{ data?: T; error?: unknown; response: Response }>,
-): Promise<T> {
-  let res: { data?: T; error?: unknown; response: Response };
+type Answer<T> = { data?: T; error?: unknown; response: Response };
+
+// send runs one request and turns every failure into an ApiError: a
+// problem from the API, or status 0 when the API could not be reached.
+async function send<T>(run: () => Promise<Answer<T>>): Promise<{ data: T; response: Response }> {
+  let res: Answer<T>;
   try {
     res = await run();
   } catch (e) {
     if (e instanceof DOMException && e.name === "AbortError") throw e;
     throw new ApiError(0, "Network error", "csmarket could not be reached. Check your connection and try again.", []);
   }
-  if (res.data === undefined) throw toApiError(res.response.status, res.error);
-  return res.data;
+  if (!res.response.ok) throw toApiError(res.response.status, res.error, res.response.headers);
+  return { data: res.data as T, response: res.response };
+}
+
+async function call<T>(run: () => Promise<Answer<T>>): Promise<T> {
+  const { data } = await send(run);
+  if (data === undefined) throw toApiError(0, null);
+  return data;
+}
+
+function bearer(token: string): { Authorization: string } {
+  return { Authorization: `Bearer ${token}` };
 }
 
 export function listCapabilities(): Promise<Capability[]> {
@@ -88,4 +124,73 @@ export function listProviders(query: ProviderQuery, signal?: AbortSignal) {
 
 export function getProvider(id: string, signal?: AbortSignal): Promise<Provider> {
   return call(() => client.GET("/api/v1/providers/{id}", { params: { path: { id } }, signal }));
+}
+
+/** ProviderWithTag is a provider and the ETag an edit of it sends as If-Match. */
+export interface ProviderWithTag {
+  provider: Provider;
+  etag: string;
+}
+
+/**
+ * getProviderForEdit loads a listing with its ETag. The browser revalidates
+ * the public, no-cache answer, so the ETag is the current one.
+ */
+export async function getProviderForEdit(id: string, signal?: AbortSignal): Promise<ProviderWithTag> {
+  const { data, response } = await send(() => client.GET("/api/v1/providers/{id}", { params: { path: { id } }, signal }));
+  return { provider: data, etag: response.headers.get("ETag") ?? "" };
+}
+
+/**
+ * updateListing replaces the listing of provider id. etag is the If-Match of
+ * the version the edit is based on; empty creates a listing that does not
+ * exist yet.
+ */
+export async function updateListing(token: string, id: string, etag: string, body: ProviderUpdate): Promise<ProviderWithTag> {
+  const { data, response } = await send(() =>
+    client.PUT("/api/v1/providers/{id}", {
+      params: { path: { id }, header: etag ? { "If-Match": etag } : {} },
+      headers: bearer(token),
+      body,
+    }),
+  );
+  return { provider: data, etag: response.headers.get("ETag") ?? "" };
+}
+
+export function register(body: Registration): Promise<RegistrationResult> {
+  return call(() => client.POST("/api/v1/auth/register", { body }));
+}
+
+export function login(email: string, password: string): Promise<TokenPair> {
+  return call(() => client.POST("/api/v1/auth/login", { body: { email, password } }));
+}
+
+export function refresh(refreshToken: string): Promise<TokenPair> {
+  return call(() => client.POST("/api/v1/auth/refresh", { body: { refresh_token: refreshToken } }));
+}
+
+export async function logout(refreshToken: string): Promise<void> {
+  await send(() => client.POST("/api/v1/auth/logout", { body: { refresh_token: refreshToken } }));
+}
+
+export function getMe(token: string): Promise<Me> {
+  return call(() => client.GET("/api/v1/me", { headers: bearer(token) }));
+}
+
+export function listUsers(token: string, organisationId: string): Promise<User[]> {
+  return call(() =>
+    client.GET("/api/v1/organisations/{id}/users", { params: { path: { id: organisationId } }, headers: bearer(token) }),
+  ).then((d) => d.items);
+}
+
+export function listPendingBuyers(token: string, cursor: string): Promise<OrganisationPage> {
+  const query: { kind: "buyer"; status: "pending"; page_size: number; cursor?: string } = { kind: "buyer", status: "pending", page_size: 20 };
+  if (cursor) query.cursor = cursor;
+  return call(() => client.GET("/api/v1/operator/organisations", { params: { query }, headers: bearer(token) }));
+}
+
+export function approveOrganisation(token: string, id: string): Promise<Organisation> {
+  return call(() =>
+    client.POST("/api/v1/operator/organisations/{id}/approve", { params: { path: { id } }, headers: bearer(token) }),
+  );
 }
