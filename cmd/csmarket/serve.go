@@ -56,9 +56,18 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		log.Warn("signing keys are in the default file; replicas must share one CSM_JWT_KEY_FILE or they refuse each other's tokens", "file", cfg.JWTKeyFile)
 	}
 
+	tenders := &market.Tenders{
+		Store:           cache.NewTenderStore(sqlstore.NewTenderStore(db, clock), c),
+		Orgs:            accounts.Users,
+		Clock:           clock,
+		MinTenderPeriod: cfg.MinTenderPeriod,
+	}
+
 	handler := api.New(api.Config{
 		Providers:      accounts.Providers,
 		Accounts:       accounts,
+		Tenders:        tenders,
+		Idempotency:    sqlstore.NewIdempotencyStore(db),
 		JWKS:           keys.JWKS(),
 		Cache:          c,
 		Limiter:        ratelimit.New(ratelimit.Options{Redis: rc, Timeout: cfg.RedisTimeout, Registerer: reg, Logger: log}),
