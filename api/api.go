@@ -86,6 +86,18 @@ type Config struct {
 	// directory.
 	Accounts *market.Accounts
 
+	// Tenders holds the rules of tenders, clarification questions and
+	// sealed bids. Nil, or nil Accounts (whose tokens say who is asking),
+	// leaves the tender routes unmounted. Give its Store the cache wrapper
+	// (cache.NewTenderStore) so that changes show in the cached public
+	// views at once.
+	Tenders *market.Tenders
+
+	// Idempotency keeps the answers of creating POSTs sent with an
+	// Idempotency-Key, for replay to a client that retries. Nil ignores
+	// the header.
+	Idempotency market.IdempotencyStore
+
 	// JWKS is the public signing keys as a JSON Web Key Set, served at
 	// /.well-known/jwks.json so that other services can verify the access
 	// tokens csmarket issues.
@@ -145,14 +157,19 @@ type server struct {
 	ids       *idSource
 	engine    *gin.Engine
 
-	accounts       *market.Accounts
-	jwks           []byte
-	jwksETag       string
-	limiter        Limiter
-	loginLimit     ratelimit.Limit
-	tokenLimit     ratelimit.Limit
-	cors           map[string]bool
-	trustedProxies []string
+	accounts    *market.Accounts
+	tenders     *market.Tenders
+	idempotency market.IdempotencyStore
+	// idempotencyWait is how long a retry waits for the first request
+	// with its Idempotency-Key to finish.
+	idempotencyWait time.Duration
+	jwks            []byte
+	jwksETag        string
+	limiter         Limiter
+	loginLimit      ratelimit.Limit
+	tokenLimit      ratelimit.Limit
+	cors            map[string]bool
+	trustedProxies  []string
 }
 
 // New returns csmarket's HTTP handler.
@@ -174,12 +191,15 @@ func newServer(cfg Config) *server {
 		clock:     cfg.Clock,
 		ids:       newIDSource(),
 
-		accounts:       cfg.Accounts,
-		jwks:           cfg.JWKS,
-		limiter:        cfg.Limiter,
-		loginLimit:     cfg.LoginLimit,
-		tokenLimit:     cfg.TokenLimit,
-		trustedProxies: cfg.TrustedProxies,
+		accounts:        cfg.Accounts,
+		tenders:         cfg.Tenders,
+		idempotency:     cfg.Idempotency,
+		idempotencyWait: defaultIdempotencyWait,
+		jwks:            cfg.JWKS,
+		limiter:         cfg.Limiter,
+		loginLimit:      cfg.LoginLimit,
+		tokenLimit:      cfg.TokenLimit,
+		trustedProxies:  cfg.TrustedProxies,
 	}
 	if len(cfg.CORSOrigins) > 0 {
 		s.cors = make(map[string]bool, len(cfg.CORSOrigins))
@@ -257,6 +277,9 @@ func (s *server) routes() *gin.Engine {
 	v1.GET("/providers/:id", s.getProvider)
 	if s.accounts != nil {
 		s.accountRoutes(e, v1)
+		if s.tenders != nil {
+			s.tenderRoutes(v1)
+		}
 	}
 	return e
 }

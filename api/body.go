@@ -30,9 +30,15 @@ func (s *server) decodeJSON(c *gin.Context, v any) error {
 		}
 		return market.Invalid("body", "could not be read")
 	}
+	return decodeJSONBytes(body, v)
+}
+
+// decodeJSONBytes is decodeJSON on a body already read, such as a draft
+// with a merge patch applied.
+func decodeJSONBytes(body []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
-	err = dec.Decode(v)
+	err := dec.Decode(v)
 	if err == nil {
 		if _, tErr := dec.Token(); tErr != io.EOF {
 			err = errTrailing

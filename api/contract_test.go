@@ -199,7 +199,7 @@ func checkProblemBody(tb testing.TB, what string, res *http.Response, body []byt
 // openapi.yaml does not describe, or the other way round.
 func TestRoutesMatchContract(t *testing.T) {
 	doc, _ := mustContract(t)
-	s := newServer(Config{Accounts: &market.Accounts{}})
+	s := newServer(Config{Accounts: &market.Accounts{}, Tenders: &market.Tenders{}})
 	var served, specified []string
 	for _, r := range s.engine.Routes() {
 		served = append(served, r.Method+" "+ginToOpenAPIPath(r.Path))

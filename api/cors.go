@@ -12,7 +12,7 @@ import (
 var (
 	corsAllowMethods  = []string{"GET, HEAD, POST, PUT, PATCH, DELETE"}
 	corsAllowHeaders  = []string{"Authorization, Content-Type, If-Match, If-None-Match, Idempotency-Key, X-Request-ID"}
-	corsExposeHeaders = []string{"ETag, Location, Retry-After, X-Request-ID"}
+	corsExposeHeaders = []string{"ETag, Idempotent-Replayed, Location, Retry-After, X-Request-ID"}
 	corsMaxAge        = []string{"600"}
 )
 

@@ -12,7 +12,8 @@ import (
 
 // codeMethodNotAllowed is an error code of the HTTP layer alone: the
 // domain never sees a request whose method the router does not serve.
-// codePreconditionRequired (listing.go) is the other.
+// codePreconditionRequired (listing.go) and codeIdempotencyKeyReused
+// (idempotency.go) are the others.
 const codeMethodNotAllowed = "method_not_allowed"
 
 // statusOf maps every error code to its HTTP status. It is the only place a
@@ -26,6 +27,7 @@ var statusOf = map[string]int{
 	market.ECONFLICT:         http.StatusConflict,
 	market.EPRECONDITION:     http.StatusPreconditionFailed,
 	codePreconditionRequired: http.StatusPreconditionRequired,
+	codeIdempotencyKeyReused: http.StatusUnprocessableEntity,
 	market.ETOOLARGE:         http.StatusRequestEntityTooLarge,
 	market.ERATELIMITED:      http.StatusTooManyRequests,
 	market.EUNAVAILABLE:      http.StatusServiceUnavailable,

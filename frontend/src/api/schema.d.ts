@@ -432,10 +432,577 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tenders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Public opportunities, or your CCG's drafts.
+         * @description Published tenders, newest publication first, for anyone; their
+         *     status is derived from the deadlines and the server's clock at the
+         *     moment of the request. Filters combine with AND. `status=draft`
+         *     lists the drafts of the caller's own CCG instead (a buyer's token
+         *     is required: 401 without one, 403 for anyone else) and is private.
+         *     The public list never carries a baseline, a bid or a count of bids.
+         *     It is cached, each page until the next deadline of a tender on it
+         *     at the latest, and invalidated by every change to a tender.
+         */
+        get: operations["listTenders"];
+        put?: never;
+        /**
+         * Create a draft tender (a CCG's buyers).
+         * @description The draft may be unfinished; what a draft may never hold (unknown
+         *     capabilities, bad criterion keys, a joint commissioner that is not
+         *     a CCG, sizes over the limits) is a 400 naming each field. The
+         *     publication rules are checked by `publish`. The caller's CCG leads
+         *     the tender; `joint_commissioners` names other CCGs, who see it as
+         *     buyers too.
+         */
+        post: operations["createTender"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenders/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tender's ID. */
+                id: components["parameters"]["TenderID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * One tender.
+         * @description A published tender is public. Its commissioners (the lead CCG and
+         *     the joint ones) see it with the in-house baseline, privately
+         *     (`no-store`), with the `ETag` that `PATCH` needs; everyone else gets
+         *     the public view, cached until its next deadline at the latest, with
+         *     `ETag` and 304. A draft is seen only by its commissioners: anyone
+         *     else is told it does not exist.
+         */
+        get: operations["getTender"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Edit a draft (the lead CCG's buyers).
+         * @description A JSON merge patch (RFC 7396) of the fields of `TenderInput`: the
+         *     fields sent replace the draft's, `null` removes one, and objects
+         *     (`in_house_baseline`) merge key by key. Send `If-Match` with the
+         *     `ETag` of `GET /api/v1/tenders/{id}`: without it the answer is 428,
+         *     with a stale one 412. Only a draft can be edited (409): the
+         *     baseline is locked at publication.
+         */
+        patch: operations["updateTender"];
+        trace?: never;
+    };
+    "/api/v1/tenders/{id}/publish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tender's ID. */
+                id: components["parameters"]["TenderID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Open a draft for questions and bids (the lead CCG's buyers).
+         * @description Every publication rule is checked and each violation named in
+         *     `errors` (400): both deadlines in the future, the bid deadline at
+         *     least the minimum tender period away (`CSM_MIN_TENDER_PERIOD`,
+         *     168 hours by default), the clarification deadline before the bid
+         *     deadline, criterion keys unique, integer weights adding up to 100
+         *     with exactly one price criterion weighing 10 to 90 and at least one
+         *     quality criterion, at least one capability and region, a positive
+         *     budget and contract length, and a baseline (if any) scoring every
+         *     quality criterion. A CCG still awaiting the operator's approval
+         *     cannot publish (403). Only a draft can be published (409).
+         */
+        post: operations["publishTender"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenders/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tender's ID. */
+                id: components["parameters"]["TenderID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a tender, with a reason (the lead CCG's buyers).
+         * @description A draft, open, closed or standstill tender can be cancelled; any other is 409.
+         */
+        post: operations["cancelTender"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenders/{id}/questions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tender's ID. */
+                id: components["parameters"]["TenderID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * A tender's clarification questions.
+         * @description Answered questions are public, without who asked. A supplier also
+         *     sees its own organisation's unanswered questions, marked
+         *     `mine: true` with the asker; the commissioners see every question
+         *     (to answer them), never who asked. The anonymous view is cached
+         *     and sends `ETag`; a signed-in caller's is `no-store`.
+         */
+        get: operations["listQuestions"];
+        put?: never;
+        /**
+         * Ask a clarification question (suppliers).
+         * @description While the tender is open and before its clarification deadline;
+         *     after it the answer is 409, saying when the deadline passed.
+         */
+        post: operations["askQuestion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenders/{id}/questions/{qid}/answer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tender's ID. */
+                id: components["parameters"]["TenderID"];
+                /** @description The question's ID. */
+                qid: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Answer a question, publishing it (the commissioners' buyers).
+         * @description The question and its answer become public, without who asked. A
+         *     question is answered once (409 after).
+         */
+        post: operations["answerQuestion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenders/{id}/bids": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tender's ID. */
+                id: components["parameters"]["TenderID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The bids the caller may see.
+         * @description Sealed bids: a supplier sees its own organisation's bids (withdrawn
+         *     ones too) at any time, and no one else's, ever. The commissioners'
+         *     buyers see every submitted bid from the moment the bid deadline
+         *     passes; before it they are told the bids are sealed (409), with no
+         *     count. Anyone else is refused (403). Never cached.
+         */
+        get: operations["listBids"];
+        put?: never;
+        /**
+         * Submit a bid (suppliers).
+         * @description Before the bid deadline only (409 from the deadline on, and nothing
+         *     is stored). One live bid per supplier per tender: a second is 409;
+         *     revise the first instead. Every quality criterion needs a response
+         *     (400 naming `responses.<key>`). Send an `Idempotency-Key` to retry
+         *     safely: a retry with the same key and body gets the first answer
+         *     again, with `Idempotent-Replayed: true`.
+         */
+        post: operations["submitBid"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenders/{id}/bids/{bid}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tender's ID. */
+                id: components["parameters"]["TenderID"];
+                /** @description The bid's ID. */
+                bid: components["parameters"]["BidID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * One bid, with its versions for the bidder.
+         * @description The bidder's own organisation sees its bid and every version of
+         *     it. The commissioners' buyers see a submitted bid once the deadline
+         *     has passed. For anyone else the bid does not exist (404), so that
+         *     IDs cannot be probed. Never cached.
+         */
+        get: operations["getBid"];
+        /**
+         * Revise your bid, making a new version (suppliers).
+         * @description Before the bid deadline only (409 from the deadline on, and nothing
+         *     changes). The earlier versions are kept. A withdrawn bid cannot be
+         *     revised (409).
+         */
+        put: operations["reviseBid"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenders/{id}/bids/{bid}/withdraw": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tender's ID. */
+                id: components["parameters"]["TenderID"];
+                /** @description The bid's ID. */
+                bid: components["parameters"]["BidID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Withdraw your bid (suppliers).
+         * @description Before the bid deadline only (409 from the deadline on, and nothing changes).
+         */
+        post: operations["withdrawBid"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description Derived from the tender's timestamps and the server's clock at the
+         *     moment of the request: `draft` until published, `open` until the
+         *     bid deadline, `closed` from the bid deadline on; `standstill`,
+         *     `awarded`, `cancelled` and `unsuccessful` follow decisions.
+         * @enum {string}
+         */
+        TenderStatus: "draft" | "open" | "closed" | "standstill" | "awarded" | "cancelled" | "unsuccessful";
+        /**
+         * @description `price`: lowest price / bid price x weight; `quality`: mean evaluator score (0-4) / 4 x weight.
+         * @enum {string}
+         */
+        CriterionKind: "price" | "quality";
+        Criterion: {
+            /**
+             * @description Chosen by the buyer; bids and scores refer to the criterion by it.
+             * @example social_value
+             */
+            key: string;
+            /** @example Social value */
+            name: string;
+            kind: components["schemas"]["CriterionKind"];
+            /** @description Weights add up to 100; the price criterion weighs 10 to 90. */
+            weight: number;
+            description?: string;
+        };
+        /**
+         * @description The in-house option: what keeping the support in house would cost
+         *     and how it would score. Locked at publication; shown only to the
+         *     tender's commissioners.
+         */
+        Baseline: {
+            /** Format: int64 */
+            price_pence: number;
+            /** @description A score from 0 to 4 for each quality criterion, by key. */
+            scores: {
+                [key: string]: number;
+            };
+        };
+        /**
+         * @description A tender as its buyer writes it. A draft may leave out anything but
+         *     the title; publication needs the rest.
+         * @example {
+         *       "title": "Business intelligence for two CCGs",
+         *       "description": "Dashboards and benchmarking for both CCGs' boards.",
+         *       "capabilities": [
+         *         "business_intelligence"
+         *       ],
+         *       "regions": [
+         *         "midlands"
+         *       ],
+         *       "contract_months": 24,
+         *       "budget_pence": 50000000,
+         *       "clarification_deadline": "2026-12-01T12:00:00Z",
+         *       "bid_deadline": "2026-12-08T12:00:00Z",
+         *       "criteria": [
+         *         {
+         *           "key": "price",
+         *           "name": "Price",
+         *           "kind": "price",
+         *           "weight": 40
+         *         },
+         *         {
+         *           "key": "approach",
+         *           "name": "Approach",
+         *           "kind": "quality",
+         *           "weight": 45
+         *         },
+         *         {
+         *           "key": "social_value",
+         *           "name": "Social value",
+         *           "kind": "quality",
+         *           "weight": 15
+         *         }
+         *       ],
+         *       "in_house_baseline": {
+         *         "price_pence": 46000000,
+         *         "scores": {
+         *           "approach": 2,
+         *           "social_value": 3
+         *         }
+         *       },
+         *       "joint_commissioners": [
+         *         "01J9ZQ4M3V8K2W6X0T5R7Y1B4N"
+         *       ]
+         *     }
+         */
+        TenderInput: {
+            title: string;
+            description?: string;
+            capabilities?: components["schemas"]["CapabilityKey"][];
+            regions?: components["schemas"]["RegionKey"][];
+            contract_months?: number;
+            /**
+             * Format: int64
+             * @description The budget ceiling in pence.
+             */
+            budget_pence?: number;
+            /** Format: date-time */
+            clarification_deadline?: string;
+            /** Format: date-time */
+            bid_deadline?: string;
+            criteria?: components["schemas"]["Criterion"][];
+            in_house_baseline?: components["schemas"]["Baseline"];
+            /** @description Other CCGs' organisation IDs; each sees the tender as a buyer and pays a share by population. */
+            joint_commissioners?: string[];
+        };
+        /** @description A JSON merge patch of `TenderInput`'s fields; `null` removes one. */
+        TenderPatch: {
+            title?: string;
+            description?: string | null;
+            capabilities?: components["schemas"]["CapabilityKey"][] | null;
+            regions?: components["schemas"]["RegionKey"][] | null;
+            contract_months?: number | null;
+            /** Format: int64 */
+            budget_pence?: number | null;
+            /** Format: date-time */
+            clarification_deadline?: string | null;
+            /** Format: date-time */
+            bid_deadline?: string | null;
+            criteria?: components["schemas"]["Criterion"][] | null;
+            in_house_baseline?: {
+                /** Format: int64 */
+                price_pence?: number;
+                scores?: {
+                    [key: string]: number | null;
+                };
+            } | null;
+            joint_commissioners?: string[] | null;
+        };
+        /** @description A CCG paying for the tender. */
+        Commissioner: {
+            id: string;
+            name: string;
+            /** @description The CCG that runs the tender. */
+            lead: boolean;
+            /**
+             * Format: int64
+             * @description Its registered population.
+             */
+            population: number;
+            /**
+             * Format: int64
+             * @description Its share of the cost in parts per million, by population; the shares add up to 1,000,000.
+             */
+            cost_share_ppm: number;
+        };
+        /**
+         * @description A tender as the caller may see it. It never carries a bid, a bid's
+         *     ID or price, or a count of bids; `in_house_baseline` only for the
+         *     tender's commissioners.
+         */
+        Tender: {
+            id: string;
+            status: components["schemas"]["TenderStatus"];
+            title: string;
+            description: string;
+            capabilities: components["schemas"]["CapabilityKey"][];
+            regions: components["schemas"]["RegionKey"][];
+            contract_months: number;
+            /** Format: int64 */
+            budget_pence: number;
+            /** Format: date-time */
+            clarification_deadline?: string;
+            /** Format: date-time */
+            bid_deadline?: string;
+            /** @description Whether suppliers may ask questions now (open, before the clarification deadline). */
+            questions_open: boolean;
+            criteria: components["schemas"]["Criterion"][];
+            /** @description The lead CCG. */
+            buyer_id: string;
+            joint_commissioners: string[];
+            /** @description The lead CCG first, then the joint commissioners, each with its cost share. */
+            commissioners: components["schemas"]["Commissioner"][];
+            in_house_baseline?: components["schemas"]["Baseline"];
+            /** Format: date-time */
+            published_at?: string;
+            /** Format: date-time */
+            cancelled_at?: string;
+            cancel_reason?: string;
+            /**
+             * Format: int64
+             * @description Counts the tender's changes.
+             */
+            version: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        TenderList: {
+            /** @description Tenders without their baselines. */
+            items: components["schemas"]["Tender"][];
+            /** @description Pass as `cursor` for the next page; omitted on the last page. */
+            next_cursor?: string;
+        };
+        CancelTender: {
+            reason: string;
+        };
+        QuestionInput: {
+            question: string;
+        };
+        AnswerInput: {
+            answer: string;
+        };
+        /** @description A clarification question; who asked only on the caller's own (`mine`). */
+        Question: {
+            id: string;
+            tender_id: string;
+            question: string;
+            answer?: string;
+            /** Format: date-time */
+            asked_at: string;
+            /** Format: date-time */
+            answered_at?: string;
+            /** @description Asked by the caller's organisation. */
+            mine: boolean;
+            /** @description Only on the caller's own questions. */
+            asker?: {
+                organisation_id: string;
+                user_id: string;
+            };
+        };
+        QuestionList: {
+            items: components["schemas"]["Question"][];
+        };
+        /**
+         * @example {
+         *       "price_pence": 42000000,
+         *       "responses": {
+         *         "approach": "We will build the dashboards with both CCGs' analysts.",
+         *         "social_value": "Apprenticeships for local people."
+         *       }
+         *     }
+         */
+        BidInput: {
+            /**
+             * Format: int64
+             * @description The total price in pence.
+             */
+            price_pence: number;
+            /** @description A response (at most 20,000 characters) to every quality criterion, by key. */
+            responses: {
+                [key: string]: string;
+            };
+        };
+        BidVersion: {
+            version: number;
+            /** Format: int64 */
+            price_pence: number;
+            responses: {
+                [key: string]: string;
+            };
+            /** Format: date-time */
+            at: string;
+        };
+        /** @description A bid, seen by its own organisation, or by the commissioners' buyers after the deadline. */
+        Bid: {
+            id: string;
+            tender_id: string;
+            supplier: {
+                id: string;
+                name: string;
+                sector?: components["schemas"]["Sector"];
+            };
+            /** @enum {string} */
+            status: "submitted" | "withdrawn";
+            /** @description 1 at submission, one more at each revision. */
+            version: number;
+            /** Format: int64 */
+            price_pence: number;
+            responses: {
+                [key: string]: string;
+            };
+            /** Format: date-time */
+            submitted_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: date-time */
+            withdrawn_at?: string;
+            /** @description Every version, oldest first; only for the bidder, on `GET .../bids/{bid}`. */
+            versions?: components["schemas"]["BidVersion"][];
+        };
+        BidList: {
+            items: components["schemas"]["Bid"][];
+        };
         Status: {
             /** @enum {string} */
             status: "ok" | "ready" | "degraded";
@@ -741,7 +1308,7 @@ export interface components {
              * @description csmarket's error code, stable for clients to act on.
              * @enum {string}
              */
-            code: "invalid" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "precondition_failed" | "precondition_required" | "too_large" | "rate_limited" | "unavailable" | "internal";
+            code: "invalid" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "precondition_failed" | "precondition_required" | "idempotency_key_reused" | "too_large" | "rate_limited" | "unavailable" | "internal";
             /** @description What went wrong, safe to show to a user. */
             detail?: string;
             /** @description The request path. */
@@ -752,6 +1319,33 @@ export interface components {
         };
     };
     responses: {
+        /** @description The Idempotency-Key was used before with a different request; `errors` names the header. */
+        IdempotencyKeyReused: {
+            headers: {
+                "X-Request-ID": components["headers"]["XRequestID"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "about:blank",
+                 *       "title": "Unprocessable Entity",
+                 *       "status": 422,
+                 *       "code": "idempotency_key_reused",
+                 *       "detail": "This Idempotency-Key was used with a different request; use a new key for a new request.",
+                 *       "instance": "/api/v1/tenders/01J9ZQ4M3V/bids",
+                 *       "request_id": "5f2c1e0a9b7d4c3e-13",
+                 *       "errors": [
+                 *         {
+                 *           "field": "Idempotency-Key",
+                 *           "message": "was used with a different method, path or body"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description The client's copy, named in If-None-Match, is current. */
         NotModified: {
             headers: {
@@ -1055,6 +1649,24 @@ export interface components {
         };
     };
     parameters: {
+        /** @description The tender's ID. */
+        TenderID: string;
+        /** @description The bid's ID. */
+        BidID: string;
+        /**
+         * @description A key the client chooses for this request (1 to 255 visible ASCII
+         *     characters; a UUID will do), so that a retry after a lost answer
+         *     does not do the work twice. Within 24 hours, a request with the
+         *     same key, method, path and body, from the same organisation, gets
+         *     the first answer again (with `Idempotent-Replayed: true`) instead
+         *     of running; the same key with another request is 422; while the
+         *     first is still running, a retry waits a few seconds for its answer
+         *     and is then told 409. An answer of 5xx or 429 is not kept, so the
+         *     retry runs.
+         */
+        IdempotencyKey: string;
+        /** @description The ETag of the tender the edit is based on (strong comparison), or `*`. */
+        IfMatch: string;
         /** @description The organisation's ID. */
         OrganisationID: string;
         /**
@@ -1068,6 +1680,19 @@ export interface components {
     };
     requestBodies: never;
     headers: {
+        /** @description Strong entity tag of a public representation; absent on private ones. */
+        OptionalETag: string;
+        /**
+         * @description `public, no-cache` on a public view (caches may keep it but must
+         *     revalidate it), `no-store` on a view private to the caller.
+         */
+        PublicOrPrivate: string;
+        /** @description The new tender. */
+        TenderLocation: string;
+        /** @description The new bid. */
+        BidLocation: string;
+        /** @description Present, `true`, when the answer is the one kept for the request's Idempotency-Key. */
+        IdempotentReplayed: "true";
         /** @description The request's ID, as on the server's log lines. */
         XRequestID: string;
         /** @description Strong entity tag of the representation. */
@@ -1975,6 +2600,664 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Organisation"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listTenders: {
+        parameters: {
+            query?: {
+                status?: components["schemas"]["TenderStatus"];
+                /** @description A capability key from `/api/v1/capabilities`. */
+                capability?: components["schemas"]["CapabilityKey"];
+                /** @description A region key from `/api/v1/regions`. */
+                region?: components["schemas"]["RegionKey"];
+                /** @description Full-text search over title and description (at most 200 bytes). */
+                q?: string;
+                /** @description The `next_cursor` of the previous page, as given. */
+                cursor?: string;
+                page_size?: number;
+            };
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+                /** @description ETags the client holds (a list, or `*`); a match gives 304. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /**
+             * @description One page of tenders. Public pages send `ETag` and
+             *     `Cache-Control: public, no-cache`; a page of drafts is
+             *     `no-store`.
+             */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    ETag: components["headers"]["OptionalETag"];
+                    "Cache-Control": components["headers"]["PublicOrPrivate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenderList"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createTender: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+                /**
+                 * @description A key the client chooses for this request (1 to 255 visible ASCII
+                 *     characters; a UUID will do), so that a retry after a lost answer
+                 *     does not do the work twice. Within 24 hours, a request with the
+                 *     same key, method, path and body, from the same organisation, gets
+                 *     the first answer again (with `Idempotent-Replayed: true`) instead
+                 *     of running; the same key with another request is 422; while the
+                 *     first is still running, a retry waits a few seconds for its answer
+                 *     and is then told 409. An answer of 5xx or 429 is not kept, so the
+                 *     retry runs.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TenderInput"];
+            };
+        };
+        responses: {
+            /** @description The draft, as its commissioners see it (with the baseline). */
+            201: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    Location: components["headers"]["TenderLocation"];
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["NoStore"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tender"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getTender: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+                /** @description ETags the client holds (a list, or `*`); a match gives 304. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path: {
+                /** @description The tender's ID. */
+                id: components["parameters"]["TenderID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tender as the caller may see it. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["PublicOrPrivate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tender"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    updateTender: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+                /** @description The ETag of the tender the edit is based on (strong comparison), or `*`. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
+            path: {
+                /** @description The tender's ID. */
+                id: components["parameters"]["TenderID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/merge-patch+json": components["schemas"]["TenderPatch"];
+                "application/json": components["schemas"]["TenderPatch"];
+            };
+        };
+        responses: {
+            /** @description The edited draft. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tender"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+            428: components["responses"]["PreconditionRequired"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    publishTender: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+            };
+            path: {
+                /** @description The tender's ID. */
+                id: components["parameters"]["TenderID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tender, now open. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tender"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    cancelTender: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+            };
+            path: {
+                /** @description The tender's ID. */
+                id: components["parameters"]["TenderID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CancelTender"];
+            };
+        };
+        responses: {
+            /** @description The tender, now cancelled. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tender"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listQuestions: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+                /** @description ETags the client holds (a list, or `*`); a match gives 304. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path: {
+                /** @description The tender's ID. */
+                id: components["parameters"]["TenderID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The questions, oldest first. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    ETag: components["headers"]["OptionalETag"];
+                    "Cache-Control": components["headers"]["PublicOrPrivate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuestionList"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    askQuestion: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+                /**
+                 * @description A key the client chooses for this request (1 to 255 visible ASCII
+                 *     characters; a UUID will do), so that a retry after a lost answer
+                 *     does not do the work twice. Within 24 hours, a request with the
+                 *     same key, method, path and body, from the same organisation, gets
+                 *     the first answer again (with `Idempotent-Replayed: true`) instead
+                 *     of running; the same key with another request is 422; while the
+                 *     first is still running, a retry waits a few seconds for its answer
+                 *     and is then told 409. An answer of 5xx or 429 is not kept, so the
+                 *     retry runs.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description The tender's ID. */
+                id: components["parameters"]["TenderID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QuestionInput"];
+            };
+        };
+        responses: {
+            /** @description The question, the caller's own. */
+            201: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Cache-Control": components["headers"]["NoStore"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Question"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    answerQuestion: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+            };
+            path: {
+                /** @description The tender's ID. */
+                id: components["parameters"]["TenderID"];
+                /** @description The question's ID. */
+                qid: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AnswerInput"];
+            };
+        };
+        responses: {
+            /** @description The answered question. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Question"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listBids: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+            };
+            path: {
+                /** @description The tender's ID. */
+                id: components["parameters"]["TenderID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The bids, oldest first. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BidList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    submitBid: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+                /**
+                 * @description A key the client chooses for this request (1 to 255 visible ASCII
+                 *     characters; a UUID will do), so that a retry after a lost answer
+                 *     does not do the work twice. Within 24 hours, a request with the
+                 *     same key, method, path and body, from the same organisation, gets
+                 *     the first answer again (with `Idempotent-Replayed: true`) instead
+                 *     of running; the same key with another request is 422; while the
+                 *     first is still running, a retry waits a few seconds for its answer
+                 *     and is then told 409. An answer of 5xx or 429 is not kept, so the
+                 *     retry runs.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description The tender's ID. */
+                id: components["parameters"]["TenderID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BidInput"];
+            };
+        };
+        responses: {
+            /** @description The bid, version 1. */
+            201: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    Location: components["headers"]["BidLocation"];
+                    "Cache-Control": components["headers"]["NoStore"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Bid"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getBid: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+            };
+            path: {
+                /** @description The tender's ID. */
+                id: components["parameters"]["TenderID"];
+                /** @description The bid's ID. */
+                bid: components["parameters"]["BidID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The bid. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Bid"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    reviseBid: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+            };
+            path: {
+                /** @description The tender's ID. */
+                id: components["parameters"]["TenderID"];
+                /** @description The bid's ID. */
+                bid: components["parameters"]["BidID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BidInput"];
+            };
+        };
+        responses: {
+            /** @description The bid at its new version. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Bid"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    withdrawBid: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+            };
+            path: {
+                /** @description The tender's ID. */
+                id: components["parameters"]["TenderID"];
+                /** @description The bid's ID. */
+                bid: components["parameters"]["BidID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The bid, withdrawn. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Bid"];
                 };
             };
             401: components["responses"]["Unauthorized"];
