@@ -86,6 +86,8 @@ type Tender struct {
 	UnsuccessfulAt   time.Time // ended without award (issue of evaluation)
 	UnsuccessfulNote string
 	AwardedAt        time.Time // award decision: standstill starts
+	AwardBidID       string
+	AwardReason      string
 	StandstillEndsAt time.Time
 	AwardConfirmedAt time.Time
 
@@ -459,4 +461,6 @@ type AuditEvent struct {
 	TenderID   string
 	Action     string            // e.g. "tender.created", "bid.submitted"
 	Detail     map[string]string // never a price, a response or a baseline
+	PrevHash   string            // the previous event's Hash ("" for the first)
+	Hash       string            // SHA-256 of this event's canonical encoding, PrevHash included
 }

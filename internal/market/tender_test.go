@@ -166,17 +166,43 @@ func TestCanSeeBid(t *testing.T) {
 		"supplierAsLead": {OrganisationID: "ccg1", OrgKind: market.KindSupplier, Role: market.RoleSupplier},
 	}
 	before, after := tn.BidDeadline.Add(-time.Millisecond), tn.BidDeadline
-	wantAfter := map[string]bool{"bidder": true, "leadBuyer": true, "jointBuyer": true}
+	declared := func(p *market.Principal, conflict, assigned bool) *market.Evaluator {
+		if p == nil {
+			return nil
+		}
+		return &market.Evaluator{TenderID: tn.ID, UserID: p.UserID, Assigned: assigned, DeclaredAt: t0, Conflict: conflict}
+	}
 	for name, p := range who {
-		if got := market.CanSeeBid(p, &tn, &bid, before); got != (name == "bidder") {
+		if p != nil {
+			p.UserID = "u-" + name
+		}
+	}
+	// With a declaration of no conflict: the commissioners' buyers and the
+	// assigned evaluator see bids after the deadline, nobody else.
+	wantAfter := map[string]bool{"bidder": true, "leadBuyer": true, "jointBuyer": true, "leadEvaluator": true}
+	for name, p := range who {
+		decl := declared(p, false, true)
+		if got := market.CanSeeBid(p, &tn, &bid, before, decl); got != (name == "bidder") {
 			t.Errorf("%s before the deadline: sees=%v", name, got)
 		}
-		if got := market.CanSeeBid(p, &tn, &bid, after); got != wantAfter[name] {
+		if got := market.CanSeeBid(p, &tn, &bid, after, decl); got != wantAfter[name] {
 			t.Errorf("%s after the deadline: sees=%v", name, got)
 		}
-		if got := market.CanSeeBid(p, &tn, &withdrawn, after); got != (name == "bidder") {
+		if got := market.CanSeeBid(p, &tn, &withdrawn, after, decl); got != (name == "bidder") {
 			t.Errorf("%s, withdrawn bid after the deadline: sees=%v", name, got)
 		}
+		// Without a declaration, or with a conflict, only the bidder.
+		for label, d := range map[string]*market.Evaluator{"undeclared": nil, "conflicted": declared(p, true, true)} {
+			if got := market.CanSeeBid(p, &tn, &bid, after, d); got != (name == "bidder") {
+				t.Errorf("%s %s after the deadline: sees=%v", name, label, got)
+			}
+		}
+	}
+	if market.CanSeeBid(who["leadEvaluator"], &tn, &bid, after, declared(who["leadEvaluator"], false, false)) {
+		t.Error("an evaluator not assigned to the tender saw a bid")
+	}
+	if market.CanSeeBid(who["leadBuyer"], &tn, &bid, after, declared(who["jointBuyer"], false, true)) {
+		t.Error("another user's declaration let a buyer see a bid")
 	}
 	draft := publishable()
 	if market.CanSeeTender(nil, &draft) || market.CanSeeTender(who["otherCCG"], &draft) || !market.CanSeeTender(who["jointBuyer"], &draft) {

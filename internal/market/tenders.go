@@ -63,6 +63,7 @@ type OrganisationReader interface {
 // do what, when, and who may see what. Handlers call it and decide nothing.
 type Tenders struct {
 	Store           TenderStore
+	Declarations    Declarations
 	Orgs            OrganisationReader
 	Clock           Clock
 	MinTenderPeriod time.Duration
@@ -93,20 +94,46 @@ func CanSeeBaseline(p *Principal, t *Tender) bool {
 
 // CanSeeBid is the sealed-bid rule, decided here once: the bidding
 // supplier always sees its own bid; nobody else sees any bid before the
-// deadline; after it, the commissioners' buyers see submitted bids. Other
-// suppliers, evaluators not yet assigned, the operator and the public
-// never do.
-func CanSeeBid(p *Principal, t *Tender, b *Bid, now time.Time) bool {
+// deadline; after it, a commissioner's buyer or assigned evaluator sees
+// submitted bids once it has declared no conflict of interest for the
+// tender (decl is the caller's declaration, nil when it has made none).
+// Other suppliers, the operator and the public never do.
+func CanSeeBid(p *Principal, t *Tender, b *Bid, now time.Time, decl *Evaluator) bool {
 	if p == nil {
 		return false
 	}
 	if p.OrgKind == KindSupplier && p.OrganisationID == b.SupplierID {
 		return true
 	}
-	if b.Status != BidSubmitted || t.Sealed(now) {
+	if b.Status != BidSubmitted || t.Sealed(now) || !IsCommissioner(p, t) {
 		return false
 	}
-	return IsCommissioner(p, t) && p.Role == RoleBuyer
+	if decl == nil || !decl.Cleared() || decl.UserID != p.UserID || decl.TenderID != t.ID {
+		return false
+	}
+	return p.Role == RoleBuyer || (p.Role == RoleEvaluator && decl.Assigned)
+}
+
+// Declarations reads the conflict-of-interest declarations the sealed-bid
+// rule needs.
+type Declarations interface {
+	// GetEvaluator returns a user's evaluator record for a tender.
+	// ENOTFOUND when it has neither been assigned nor declared.
+	GetEvaluator(ctx context.Context, tenderID, userID string) (Evaluator, error)
+}
+
+// declaration loads p's declaration for t, nil when it has none.
+func (s *Tenders) declaration(ctx context.Context, p *Principal, t *Tender) (*Evaluator, error) {
+	if p == nil || !IsCommissioner(p, t) || s.Declarations == nil {
+		return nil, nil
+	}
+	e, err := s.Declarations.GetEvaluator(ctx, t.ID, p.UserID)
+	if ErrorCode(err) == ENOTFOUND {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	return &e, nil
 }
 
 func requireBuyer(p *Principal) error {
@@ -532,8 +559,12 @@ func (s *Tenders) GetBid(ctx context.Context, p *Principal, tenderID, bidID stri
 	if err != nil {
 		return Bid{}, nil, err
 	}
+	decl, err := s.declaration(ctx, p, &t)
+	if err != nil {
+		return Bid{}, nil, err
+	}
 	b, err := s.Store.GetBid(ctx, bidID)
-	if ErrorCode(err) == ENOTFOUND || (err == nil && (b.TenderID != t.ID || !CanSeeBid(p, &t, &b, s.Clock.Now()))) {
+	if ErrorCode(err) == ENOTFOUND || (err == nil && (b.TenderID != t.ID || !CanSeeBid(p, &t, &b, s.Clock.Now(), decl))) {
 		return Bid{}, nil, errNoBid
 	} else if err != nil {
 		return Bid{}, nil, err
@@ -548,9 +579,10 @@ func (s *Tenders) GetBid(ctx context.Context, p *Principal, tenderID, bidID stri
 }
 
 // ListBids returns the bids p may see on a tender: a supplier its own
-// (withdrawn ones too), at any time; the commissioners' buyers every
-// submitted bid once the deadline has passed. Before then a commissioner
-// is told the bids are sealed, with no count.
+// (withdrawn ones too), at any time; a commissioner's buyer or assigned
+// evaluator every submitted bid once the deadline has passed and it has
+// declared no conflict. Before then a commissioner is told the bids are
+// sealed, with no count.
 func (s *Tenders) ListBids(ctx context.Context, p *Principal, tenderID string) ([]Bid, error) {
 	if err := RequireUser(p); err != nil {
 		return nil, err
@@ -563,9 +595,19 @@ func (s *Tenders) ListBids(ctx context.Context, p *Principal, tenderID string) (
 	switch {
 	case p.OrgKind == KindSupplier:
 		return s.Store.ListBids(ctx, t.ID, p.OrganisationID, true)
-	case IsCommissioner(p, &t) && p.Role == RoleBuyer:
+	case IsCommissioner(p, &t) && (p.Role == RoleBuyer || p.Role == RoleEvaluator):
 		if t.Sealed(now) {
 			return nil, Errorf(ECONFLICT, "Bids are sealed until the bid deadline, %s.", t.BidDeadline.UTC().Format(time.RFC3339))
+		}
+		decl, err := s.declaration(ctx, p, &t)
+		if err != nil {
+			return nil, err
+		}
+		if decl == nil || decl.DeclaredAt.IsZero() {
+			return nil, Errorf(EFORBIDDEN, "Declare any conflict of interest for this tender before reading its bids.")
+		}
+		if decl.Conflict {
+			return nil, Errorf(EFORBIDDEN, "Your declared conflict of interest bars you from this tender's bids.")
 		}
 		bids, err := s.Store.ListBids(ctx, t.ID, "", false)
 		if err != nil {
@@ -573,12 +615,12 @@ func (s *Tenders) ListBids(ctx context.Context, p *Principal, tenderID string) (
 		}
 		out := bids[:0]
 		for i := range bids {
-			if CanSeeBid(p, &t, &bids[i], now) {
+			if CanSeeBid(p, &t, &bids[i], now, decl) {
 				out = append(out, bids[i])
 			}
 		}
 		return out, nil
 	default:
-		return nil, Errorf(EFORBIDDEN, "Only the bidders and, after the deadline, the commissioners' buyers see bids.")
+		return nil, Errorf(EFORBIDDEN, "Only the bidders and, after the deadline, the commissioners' cleared buyers and evaluators see bids.")
 	}
 }

@@ -1,0 +1,478 @@
+package market
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Evaluations holds the rules of evaluation and award: who scores, the
+// conflict declarations, moderation, the comparison, the award decision,
+// its standstill and the final award.
+type Evaluations struct {
+	Tenders    TenderStore
+	Store      EvaluationStore
+	Users      UserStore
+	Clock      Clock
+	Standstill time.Duration
+}
+
+var errNoEvaluator = Errorf(ENOTFOUND, "No such evaluator.")
+
+// evaluators returns the tender's evaluator records, with the creator
+// assigned by default when it has no record yet.
+func (s *Evaluations) evaluators(ctx context.Context, t *Tender) ([]Evaluator, error) {
+	es, err := s.Store.ListEvaluators(ctx, t.ID)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.ContainsFunc(es, func(e Evaluator) bool { return e.UserID == t.CreatedBy }) {
+		es = append([]Evaluator{{TenderID: t.ID, UserID: t.CreatedBy, OrganisationID: t.BuyerID, Assigned: true,
+			AssignedBy: t.CreatedBy, AssignedAt: t.CreatedAt}}, es...)
+	}
+	return es, nil
+}
+
+func (s *Evaluations) tender(ctx context.Context, p *Principal, id string) (Tender, error) {
+	if err := RequireUser(p); err != nil {
+		return Tender{}, err
+	}
+	t, err := s.Tenders.GetTender(ctx, id)
+	if ErrorCode(err) == ENOTFOUND || (err == nil && !CanSeeTender(p, &t)) {
+		return Tender{}, errNoTender
+	}
+	return t, err
+}
+
+// commissionerTender loads a tender p commissions as a buyer or evaluator;
+// to anyone else a published tender is forbidden, a draft not found.
+func (s *Evaluations) commissionerTender(ctx context.Context, p *Principal, id string) (Tender, error) {
+	t, err := s.tender(ctx, p, id)
+	if err != nil {
+		return Tender{}, err
+	}
+	if !IsCommissioner(p, &t) || (p.Role != RoleBuyer && p.Role != RoleEvaluator) {
+		return Tender{}, Errorf(EFORBIDDEN, "Only the tender's commissioners may do this.")
+	}
+	return t, nil
+}
+
+func (s *Evaluations) leadTender(ctx context.Context, p *Principal, id string) (Tender, error) {
+	t, err := s.commissionerTender(ctx, p, id)
+	if err != nil {
+		return Tender{}, err
+	}
+	if t.BuyerID != p.OrganisationID || p.Role != RoleBuyer {
+		return Tender{}, Errorf(EFORBIDDEN, "Only the lead commissioner's buyers may do this.")
+	}
+	return t, nil
+}
+
+// AssignEvaluator lets the lead buyer assign a buyer or evaluator of one of
+// the commissioners to score the tender, until the award decision.
+func (s *Evaluations) AssignEvaluator(ctx context.Context, p *Principal, tenderID, userID string) (Evaluator, error) {
+	t, err := s.leadTender(ctx, p, tenderID)
+	if err != nil {
+		return Evaluator{}, err
+	}
+	if st := t.Status(s.Clock.Now()); st != TenderDraft && st != TenderOpen && st != TenderClosed {
+		return Evaluator{}, Errorf(ECONFLICT, "Evaluators cannot be assigned to a tender that is %s.", st)
+	}
+	u, err := s.Users.GetUser(ctx, userID)
+	if ErrorCode(err) == ENOTFOUND || (err == nil && (!slices.Contains(t.Commissioners(), u.OrganisationID) ||
+		(u.Role != RoleBuyer && u.Role != RoleEvaluator) || u.Status != UserActive)) {
+		return Evaluator{}, Invalid("user_id", "must be an active buyer or evaluator of one of the tender's commissioners")
+	} else if err != nil {
+		return Evaluator{}, err
+	}
+	if u.ID == t.CreatedBy {
+		return Evaluator{}, Errorf(ECONFLICT, "The tender's creator is an evaluator already.")
+	}
+	e := Evaluator{TenderID: t.ID, UserID: u.ID, OrganisationID: u.OrganisationID, Assigned: true, AssignedBy: p.UserID, AssignedAt: s.Clock.Now()}
+	if err := s.Store.AssignEvaluator(ctx, &e, event(p, &t, "evaluator", u.ID, "evaluator.assigned", map[string]string{"user_id": u.ID})); err != nil {
+		return Evaluator{}, err
+	}
+	return e, nil
+}
+
+// ListEvaluators returns the tender's evaluators to its commissioners.
+func (s *Evaluations) ListEvaluators(ctx context.Context, p *Principal, tenderID string) ([]Evaluator, error) {
+	t, err := s.commissionerTender(ctx, p, tenderID)
+	if err != nil {
+		return nil, err
+	}
+	return s.evaluators(ctx, &t)
+}
+
+// Declare records p's declaration of conflicts of interest for a tender,
+// once: none, or the suppliers it has an interest in, with details. An
+// assigned evaluator must declare before it scores; a commissioner's buyer
+// must declare before it reads bids. A declared conflict bars p from the
+// tender's bids and scores.
+func (s *Evaluations) Declare(ctx context.Context, p *Principal, tenderID string, conflict bool, suppliers []string, details string) (Evaluator, error) {
+	t, err := s.commissionerTender(ctx, p, tenderID)
+	if err != nil {
+		return Evaluator{}, err
+	}
+	es, err := s.evaluators(ctx, &t)
+	if err != nil {
+		return Evaluator{}, err
+	}
+	i := slices.IndexFunc(es, func(e Evaluator) bool { return e.UserID == p.UserID })
+	var e Evaluator
+	switch {
+	case i >= 0:
+		e = es[i]
+	case p.Role == RoleBuyer:
+		e = Evaluator{TenderID: t.ID, UserID: p.UserID, OrganisationID: p.OrganisationID}
+	default:
+		return Evaluator{}, Errorf(EFORBIDDEN, "You are not assigned to evaluate this tender.")
+	}
+	if !e.DeclaredAt.IsZero() {
+		return Evaluator{}, Errorf(ECONFLICT, "You declared your interests in this tender already.")
+	}
+	details = strings.TrimSpace(details)
+	var prob Problems
+	if conflict && details == "" {
+		prob.Add("details", "say what the conflict is")
+	}
+	if len(details) > MaxReasonLen {
+		prob.Add("details", "must be at most %d characters", MaxReasonLen)
+	}
+	if !conflict && len(suppliers) > 0 {
+		prob.Add("suppliers", "name suppliers only when declaring a conflict")
+	}
+	if err := prob.Err(); err != nil {
+		return Evaluator{}, err
+	}
+	e.DeclaredAt, e.Conflict, e.ConflictSuppliers, e.ConflictDetails = s.Clock.Now(), conflict, suppliers, details
+	action := "evaluator.declared_no_conflict"
+	if conflict {
+		action = "evaluator.declared_conflict"
+	}
+	if err := s.Store.DeclareConflicts(ctx, &e, event(p, &t, "evaluator", p.UserID, action, nil)); err != nil {
+		return Evaluator{}, err
+	}
+	return e, nil
+}
+
+// ScoreInput is one criterion's score with its justification.
+type ScoreInput struct {
+	Score         int
+	Justification string
+}
+
+// scorable loads a closed tender and a submitted bid of it that p, a
+// cleared assigned evaluator, may score.
+func (s *Evaluations) scorable(ctx context.Context, p *Principal, tenderID, bidID string) (Tender, Bid, error) {
+	t, err := s.commissionerTender(ctx, p, tenderID)
+	if err != nil {
+		return Tender{}, Bid{}, err
+	}
+	es, err := s.evaluators(ctx, &t)
+	if err != nil {
+		return Tender{}, Bid{}, err
+	}
+	i := slices.IndexFunc(es, func(e Evaluator) bool { return e.UserID == p.UserID })
+	if i < 0 || !es[i].Assigned {
+		return Tender{}, Bid{}, Errorf(EFORBIDDEN, "You are not assigned to evaluate this tender.")
+	}
+	if es[i].DeclaredAt.IsZero() {
+		return Tender{}, Bid{}, Errorf(EFORBIDDEN, "Declare any conflict of interest for this tender first.")
+	}
+	if es[i].Conflict {
+		return Tender{}, Bid{}, Errorf(EFORBIDDEN, "Your declared conflict of interest bars you from scoring this tender.")
+	}
+	if st := t.Status(s.Clock.Now()); st != TenderClosed {
+		return Tender{}, Bid{}, Errorf(ECONFLICT, "Bids are scored after the bid deadline and before the award decision; this tender is %s.", st)
+	}
+	b, err := s.Tenders.GetBid(ctx, bidID)
+	if ErrorCode(err) == ENOTFOUND || (err == nil && (b.TenderID != t.ID || b.Status != BidSubmitted)) {
+		return Tender{}, Bid{}, errNoBid
+	}
+	return t, b, err
+}
+
+// PutScores records p's scores of one bid: every quality criterion scored
+// 0 to 4 with a written justification. Scores can change until the award
+// decision.
+func (s *Evaluations) PutScores(ctx context.Context, p *Principal, tenderID, bidID string, in map[string]ScoreInput) ([]Score, error) {
+	t, b, err := s.scorable(ctx, p, tenderID, bidID)
+	if err != nil {
+		return nil, err
+	}
+	var prob Problems
+	now := s.Clock.Now()
+	var scores []Score
+	for _, c := range t.QualityCriteria() {
+		in, ok := in[c.Key]
+		switch {
+		case !ok:
+			prob.Add("scores."+c.Key, "a score for %q is required", c.Name)
+		case in.Score < 0 || in.Score > 4:
+			prob.Add("scores."+c.Key+".score", "must be 0 (unacceptable) to 4 (excellent)")
+		case strings.TrimSpace(in.Justification) == "":
+			prob.Add("scores."+c.Key+".justification", "a written justification is required")
+		case len(in.Justification) > MaxJustificationLen:
+			prob.Add("scores."+c.Key+".justification", "must be at most %d characters", MaxJustificationLen)
+		}
+		scores = append(scores, Score{TenderID: t.ID, BidID: b.ID, EvaluatorID: p.UserID, Criterion: c.Key,
+			Score: in.Score, Justification: strings.TrimSpace(in.Justification), UpdatedAt: now})
+	}
+	for k := range in {
+		if c, ok := t.criterion(k); !ok || c.Kind != CriterionQuality {
+			prob.Add("scores."+k, "is not a quality criterion of this tender")
+		}
+	}
+	if err := prob.Err(); err != nil {
+		return nil, err
+	}
+	if err := s.Store.PutScores(ctx, scores, event(p, &t, "bid", b.ID, "bid.scored", nil)); err != nil {
+		return nil, err
+	}
+	return scores, nil
+}
+
+// Moderate records the lead buyer's moderated score of a bid on a
+// criterion, with a reason; it replaces the evaluators' mean.
+func (s *Evaluations) Moderate(ctx context.Context, p *Principal, tenderID, bidID, criterion string, score int, reason string) (Moderation, error) {
+	t, err := s.leadTender(ctx, p, tenderID)
+	if err != nil {
+		return Moderation{}, err
+	}
+	if _, _, err := s.scorable(ctx, p, tenderID, bidID); err != nil {
+		return Moderation{}, err
+	}
+	var prob Problems
+	if c, ok := t.criterion(criterion); !ok || c.Kind != CriterionQuality {
+		prob.Add("criterion", "is not a quality criterion of this tender")
+	}
+	if score < 0 || score > 4 {
+		prob.Add("score", "must be 0 to 4")
+	}
+	if err := CheckReason("reason", reason); err != nil {
+		prob = append(prob, ErrorFields(err)...)
+	}
+	if err := prob.Err(); err != nil {
+		return Moderation{}, err
+	}
+	m := Moderation{TenderID: t.ID, BidID: bidID, Criterion: criterion, Score: score, Reason: strings.TrimSpace(reason), By: p.UserID, At: s.Clock.Now()}
+	if err := s.Store.PutModeration(ctx, &m, event(p, &t, "bid", bidID, "bid.moderated", map[string]string{"criterion": criterion})); err != nil {
+		return Moderation{}, err
+	}
+	return m, nil
+}
+
+// Compare builds the comparison of a tender's bids for its commissioners'
+// cleared buyers and evaluators, once the deadline has passed.
+func (s *Evaluations) Compare(ctx context.Context, p *Principal, tenderID string) (Comparison, error) {
+	t, err := s.commissionerTender(ctx, p, tenderID)
+	if err != nil {
+		return Comparison{}, err
+	}
+	if t.Sealed(s.Clock.Now()) {
+		return Comparison{}, Errorf(ECONFLICT, "Bids are sealed until the bid deadline.")
+	}
+	es, err := s.evaluators(ctx, &t)
+	if err != nil {
+		return Comparison{}, err
+	}
+	i := slices.IndexFunc(es, func(e Evaluator) bool { return e.UserID == p.UserID })
+	if i < 0 || !es[i].Cleared() {
+		return Comparison{}, Errorf(EFORBIDDEN, "Declare any conflict of interest for this tender before comparing its bids.")
+	}
+	return s.comparison(ctx, &t, es)
+}
+
+func (s *Evaluations) comparison(ctx context.Context, t *Tender, es []Evaluator) (Comparison, error) {
+	bids, err := s.Tenders.ListBids(ctx, t.ID, "", false)
+	if err != nil {
+		return Comparison{}, err
+	}
+	orgs := map[string]Organisation{}
+	org := func(id string) (Organisation, error) {
+		if o, ok := orgs[id]; ok {
+			return o, nil
+		}
+		o, err := s.Users.GetOrganisation(ctx, id)
+		orgs[id] = o
+		return o, err
+	}
+	in := make([]BidInput, 0, len(bids))
+	for _, b := range bids {
+		o, err := org(b.SupplierID)
+		if err != nil {
+			return Comparison{}, err
+		}
+		in = append(in, BidInput{Bid: b, Supplier: o})
+	}
+	var commissioners []Organisation
+	for _, id := range t.Commissioners() {
+		o, err := org(id)
+		if err != nil {
+			return Comparison{}, err
+		}
+		commissioners = append(commissioners, o)
+	}
+	scores, err := s.Store.ListScores(ctx, t.ID)
+	if err != nil {
+		return Comparison{}, err
+	}
+	mods, err := s.Store.ListModerations(ctx, t.ID)
+	if err != nil {
+		return Comparison{}, err
+	}
+	return Compare(t, in, scores, mods, es, commissioners), nil
+}
+
+// Award records the lead buyer's award decision for a submitted bid of a
+// closed tender, which starts the standstill.
+func (s *Evaluations) Award(ctx context.Context, p *Principal, tenderID, bidID, reason string) (Tender, error) {
+	t, err := s.leadTender(ctx, p, tenderID)
+	if err != nil {
+		return Tender{}, err
+	}
+	now := s.Clock.Now()
+	if st := t.Status(now); st != TenderClosed {
+		return Tender{}, Errorf(ECONFLICT, "Only a closed tender can be awarded; this one is %s.", st)
+	}
+	if err := CheckReason("reason", reason); err != nil {
+		return Tender{}, err
+	}
+	b, err := s.Tenders.GetBid(ctx, bidID)
+	if ErrorCode(err) == ENOTFOUND || (err == nil && (b.TenderID != t.ID || b.Status != BidSubmitted)) {
+		return Tender{}, Invalid("bid_id", "is not a submitted bid of this tender")
+	} else if err != nil {
+		return Tender{}, err
+	}
+	v := t.Version
+	t.AwardedAt, t.AwardBidID, t.AwardReason, t.StandstillEndsAt = now, b.ID, strings.TrimSpace(reason), now.Add(s.Standstill)
+	if err := s.Tenders.SaveTender(ctx, &t, v, event(p, &t, "tender", t.ID, "tender.award_decided", map[string]string{"bid_id": b.ID})); err != nil {
+		return Tender{}, err
+	}
+	return t, nil
+}
+
+// RevokeAward withdraws the award decision during the standstill; the
+// tender is closed again.
+func (s *Evaluations) RevokeAward(ctx context.Context, p *Principal, tenderID, reason string) (Tender, error) {
+	t, err := s.leadTender(ctx, p, tenderID)
+	if err != nil {
+		return Tender{}, err
+	}
+	if st := t.Status(s.Clock.Now()); st != TenderStandstill {
+		return Tender{}, Errorf(ECONFLICT, "Only an award in its standstill can be revoked; this tender is %s.", st)
+	}
+	if err := CheckReason("reason", reason); err != nil {
+		return Tender{}, err
+	}
+	v, bid := t.Version, t.AwardBidID
+	t.AwardedAt, t.AwardBidID, t.AwardReason, t.StandstillEndsAt = time.Time{}, "", "", time.Time{}
+	if err := s.Tenders.SaveTender(ctx, &t, v, event(p, &t, "tender", t.ID, "tender.award_revoked",
+		map[string]string{"bid_id": bid, "reason": strings.TrimSpace(reason)})); err != nil {
+		return Tender{}, err
+	}
+	return t, nil
+}
+
+// ConfirmAward makes the award final once the standstill has ended.
+func (s *Evaluations) ConfirmAward(ctx context.Context, p *Principal, tenderID string) (Tender, error) {
+	t, err := s.leadTender(ctx, p, tenderID)
+	if err != nil {
+		return Tender{}, err
+	}
+	now := s.Clock.Now()
+	if st := t.Status(now); st != TenderStandstill {
+		return Tender{}, Errorf(ECONFLICT, "Only an award in its standstill can be confirmed; this tender is %s.", st)
+	}
+	if now.Before(t.StandstillEndsAt) {
+		return Tender{}, Errorf(ECONFLICT, "The standstill ends at %s; the award can be confirmed after that.", t.StandstillEndsAt.UTC().Format(time.RFC3339))
+	}
+	v := t.Version
+	t.AwardConfirmedAt = now
+	if err := s.Tenders.SaveTender(ctx, &t, v, event(p, &t, "tender", t.ID, "tender.awarded", map[string]string{"bid_id": t.AwardBidID})); err != nil {
+		return Tender{}, err
+	}
+	return t, nil
+}
+
+// Unsuccessful ends a closed tender without an award, with a reason.
+func (s *Evaluations) Unsuccessful(ctx context.Context, p *Principal, tenderID, reason string) (Tender, error) {
+	t, err := s.leadTender(ctx, p, tenderID)
+	if err != nil {
+		return Tender{}, err
+	}
+	now := s.Clock.Now()
+	if st := t.Status(now); st != TenderClosed {
+		return Tender{}, Errorf(ECONFLICT, "Only a closed tender can end without award; this one is %s.", st)
+	}
+	if err := CheckReason("reason", reason); err != nil {
+		return Tender{}, err
+	}
+	v := t.Version
+	t.UnsuccessfulAt, t.UnsuccessfulNote = now, strings.TrimSpace(reason)
+	if err := s.Tenders.SaveTender(ctx, &t, v, event(p, &t, "tender", t.ID, "tender.unsuccessful", map[string]string{"reason": t.UnsuccessfulNote})); err != nil {
+		return Tender{}, err
+	}
+	return t, nil
+}
+
+// Feedback is what an unsuccessful bidder learns once the award is
+// decided: its own scores and rank, and the winner's total; never another
+// loser's price.
+type Feedback struct {
+	Own         ComparisonRow
+	Bidders     int
+	WinnerTotal float64
+	WinnerName  string
+}
+
+// Feedback returns p's supplier's feedback on a tender with an award
+// decision (standstill or awarded).
+func (s *Evaluations) Feedback(ctx context.Context, p *Principal, tenderID string) (Feedback, error) {
+	if err := requireSupplier(p); err != nil {
+		return Feedback{}, err
+	}
+	t, err := s.tender(ctx, p, tenderID)
+	if err != nil {
+		return Feedback{}, err
+	}
+	if st := t.Status(s.Clock.Now()); st != TenderStandstill && st != TenderAwarded {
+		return Feedback{}, Errorf(ECONFLICT, "Feedback is given once the award is decided; this tender is %s.", st)
+	}
+	es, err := s.evaluators(ctx, &t)
+	if err != nil {
+		return Feedback{}, err
+	}
+	cmp, err := s.comparison(ctx, &t, es)
+	if err != nil {
+		return Feedback{}, err
+	}
+	fb := Feedback{}
+	found := false
+	for _, r := range cmp.Rows {
+		if r.InHouse {
+			continue
+		}
+		fb.Bidders++
+		if r.BidID == t.AwardBidID {
+			fb.WinnerTotal, fb.WinnerName = r.Total, r.SupplierName
+		}
+		if r.SupplierID == p.OrganisationID {
+			fb.Own, found = r, true
+		}
+	}
+	if !found {
+		return Feedback{}, Errorf(ENOTFOUND, "Your organisation has no submitted bid on this tender.")
+	}
+	// Rank among bidders only: the in-house option is the buyer's business.
+	rank := 1
+	for _, r := range cmp.Rows {
+		if !r.InHouse && r.SupplierID != p.OrganisationID && ahead(&r, &fb.Own) {
+			rank++
+		}
+	}
+	fb.Own.Rank, fb.Own.Shares = rank, nil
+	return fb, nil
+}
