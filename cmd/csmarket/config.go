@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -35,6 +36,9 @@ type Config struct {
 	RateLogin         ratelimit.Limit
 	RateToken         ratelimit.Limit
 	MinTenderPeriod   time.Duration
+	Standstill        time.Duration
+	OCIDPrefix        string
+	PublicURL         string
 }
 
 // setting is one CSM_* variable: its default, what it means, and how it is
@@ -43,6 +47,8 @@ type setting struct {
 	name, def, help string
 	set             func(c *Config, v string) error
 }
+
+var ocidPrefix = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{2,40}$`)
 
 var settings = []setting{
 	{"CSM_ADDR", ":8080", "address to listen on (host:port; port 0 picks a free one)", func(c *Config, v string) error {
@@ -129,6 +135,22 @@ var settings = []setting{
 	}},
 	{"CSM_RATE_LOGIN", "10/1m", "login attempts allowed per account and per client address", limitSetting(func(c *Config) *ratelimit.Limit { return &c.RateLogin })},
 	{"CSM_RATE_TOKEN", "600/1m", "requests allowed per signed-in user", limitSetting(func(c *Config) *ratelimit.Limit { return &c.RateToken })},
+	{"CSM_STANDSTILL", "240h", "standstill between the award decision and the final award (0s allowed, for demos and tests)", durationSetting(func(c *Config) *time.Duration { return &c.Standstill }, 0)},
+	{"CSM_OCID_PREFIX", "ocds-csmkt", "the prefix of Open Contracting IDs (ocids) in the OCDS export", func(c *Config, v string) error {
+		if !ocidPrefix.MatchString(v) {
+			return fmt.Errorf("must be an ocid prefix such as ocds-a1b2c3 (letters, digits and hyphens)")
+		}
+		c.OCIDPrefix = v
+		return nil
+	}},
+	{"CSM_PUBLIC_URL", "http://localhost:8080", "the marketplace's public address, used in published open data", func(c *Config, v string) error {
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return fmt.Errorf("must be an http or https address")
+		}
+		c.PublicURL = strings.TrimRight(v, "/")
+		return nil
+	}},
 	{"CSM_MIN_TENDER_PERIOD", "168h", "shortest time from publishing a tender to its bid deadline (0s allowed, for demos and tests)", durationSetting(func(c *Config) *time.Duration { return &c.MinTenderPeriod }, 0)},
 }
 

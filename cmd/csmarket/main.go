@@ -45,6 +45,7 @@ Usage:
   csmarket admin create --email EMAIL --name NAME
                                    create a marketplace operator (prints a one-time password)
   csmarket keygen                  print a new signing key to add to CSM_JWT_KEY_FILE
+  csmarket audit verify            check the audit trail's hash chain; fails naming the first broken event
 
 Run 'csmarket COMMAND --help' for a command's options and settings.
 `
@@ -67,6 +68,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdAdmin(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "keygen":
 		return cmdKeygen(args[1:], stdout, stderr)
+	case "audit":
+		return cmdAudit(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help", "-help":
 		fmt.Fprint(stdout, usage)
 		return nil

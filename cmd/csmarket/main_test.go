@@ -35,6 +35,9 @@ func TestConfigInvalid(t *testing.T) {
 		"CSM_TRUSTED_PROXIES":     {"CSM_TRUSTED_PROXIES": "the load balancer"},
 		"CSM_BUYER_EMAIL_DOMAINS": {"CSM_BUYER_EMAIL_DOMAINS": "@nhs"},
 		"CSM_MIN_TENDER_PERIOD":   {"CSM_MIN_TENDER_PERIOD": "-1h"},
+		"CSM_STANDSTILL":          {"CSM_STANDSTILL": "ten days"},
+		"CSM_OCID_PREFIX":         {"CSM_OCID_PREFIX": "OCDS prefix!"},
+		"CSM_PUBLIC_URL":          {"CSM_PUBLIC_URL": "localhost"},
 	}
 	for name, vars := range cases {
 		t.Run(name, func(t *testing.T) {

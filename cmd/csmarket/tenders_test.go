@@ -88,6 +88,12 @@ func TestTenderEndToEnd(t *testing.T) {
 	var bid struct{ ID string }
 	json.Unmarshal(body, &bid)
 
+	// The CCG's buyer declares no conflict of interest, as everyone who
+	// reads bids must; that still shows it nothing before the deadline.
+	if resp, body = postJSON(t, base+"/api/v1/tenders/"+tender.ID+"/conflict-declaration", buyer, map[string]bool{"conflict": false}); resp.StatusCode != 200 && resp.StatusCode != 201 {
+		t.Fatalf("declaration: %d %s", resp.StatusCode, body)
+	}
+
 	// Sealed: the CCG cannot list or open the bid, and the public tender
 	// says nothing of it.
 	if code, body := getJSON(t, base+"/api/v1/tenders/"+tender.ID+"/bids", buyer); code == 200 || strings.Contains(string(body), bid.ID) {

@@ -3,7 +3,7 @@ package market
 import (
 	"context"
 	"math"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 )
@@ -127,41 +127,62 @@ type BidInput struct {
 // in-house baseline is scored against that same lowest and never changes
 // it); quality score = mean score of the cleared evaluators who scored it
 // (or the moderated score) / 4 x weight; total = sum; ranked by total, then
-// quality total, then earlier submission. It runs in time linear in the
-// number of bids and scores.
+// quality total, then earlier submission. Its time grows linearly with
+// the scores and, but for the n log n ranking, with the bids
+// (BenchmarkCompare, TestCompareGrowth).
 func Compare(t *Tender, bids []BidInput, scores []Score, moderations []Moderation, evaluators []Evaluator, commissioners []Organisation) Comparison {
 	cmp := Comparison{Criteria: t.Criteria, SectorMix: map[Sector]int{}}
 	price, _ := t.PriceCriterion()
 	quality := t.QualityCriteria()
 
-	cleared := map[string]bool{}
+	// Evaluators and quality criteria are numbered, so that the sums below
+	// are slices per bid rather than maps per score: one lookup of the bid
+	// per run of its scores, and two allocations per bid.
+	cleared := map[string]int{} // user ID -> number
 	for _, e := range evaluators {
-		if e.Cleared() {
-			cleared[e.UserID] = true
+		if _, ok := cleared[e.UserID]; e.Cleared() && !ok {
+			cleared[e.UserID] = len(cleared)
 		}
 	}
-	type acc struct {
-		sum, n int
-		by     map[string]bool
+	critIndex := map[string]int{}
+	for i, c := range quality {
+		if _, ok := critIndex[c.Key]; !ok {
+			critIndex[c.Key] = i
+		}
 	}
-	sums := map[string]map[string]*acc{} // bid -> criterion -> sum
+	type acc struct{ sum, n, evaluators int }
+	type bidSums struct {
+		accs   []acc  // by quality criterion number
+		scored []bool // criterion number x evaluator number: has scored
+	}
+	sums := map[string]*bidSums{}
+	var (
+		lastBid string
+		bs      *bidSums
+	)
 	for _, s := range scores {
-		if !cleared[s.EvaluatorID] {
+		e, ok := cleared[s.EvaluatorID]
+		if !ok {
 			continue
 		}
-		m := sums[s.BidID]
-		if m == nil {
-			m = map[string]*acc{}
-			sums[s.BidID] = m
+		ci, ok := critIndex[s.Criterion]
+		if !ok {
+			continue // not a quality criterion: never read
 		}
-		a := m[s.Criterion]
-		if a == nil {
-			a = &acc{by: map[string]bool{}}
-			m[s.Criterion] = a
+		if bs == nil || s.BidID != lastBid {
+			lastBid, bs = s.BidID, sums[s.BidID]
+			if bs == nil {
+				bs = &bidSums{accs: make([]acc, len(quality)), scored: make([]bool, len(quality)*len(cleared))}
+				sums[s.BidID] = bs
+			}
 		}
+		a := &bs.accs[ci]
 		a.sum += s.Score
 		a.n++
-		a.by[s.EvaluatorID] = true
+		if k := ci*len(cleared) + e; !bs.scored[k] {
+			bs.scored[k] = true
+			a.evaluators++
+		}
 	}
 	moderated := map[string]map[string]int{}
 	for _, m := range moderations {
@@ -181,7 +202,7 @@ func Compare(t *Tender, bids []BidInput, scores []Score, moderations []Moderatio
 	shares := CostShares(commissioners)
 
 	row := func(r *ComparisonRow, qualityScore func(Criterion) (float64, bool)) {
-		r.Scores = map[string]float64{}
+		r.Scores = make(map[string]float64, len(t.Criteria))
 		if lowest > 0 && r.PricePence > 0 {
 			r.Scores[price.Key] = round2(float64(lowest) / float64(r.PricePence) * float64(price.Weight))
 		} else {
@@ -192,12 +213,16 @@ func Compare(t *Tender, bids []BidInput, scores []Score, moderations []Moderatio
 			if !ok {
 				r.Incomplete = true
 			}
-			r.Scores[c.Key] = round2(q / 4 * float64(c.Weight))
-			r.QualityTotal += r.Scores[c.Key]
+			points := round2(q / 4 * float64(c.Weight))
+			r.Scores[c.Key] = points
+			r.QualityTotal += points
 		}
 		r.QualityTotal = round2(r.QualityTotal)
 		r.Total = round2(r.QualityTotal + r.Scores[price.Key])
 		r.OverBudget = t.BudgetPence > 0 && r.PricePence > t.BudgetPence
+		if len(commissioners) > 0 {
+			r.Shares = make([]CommissionerShare, 0, len(commissioners))
+		}
 		for _, o := range commissioners {
 			part := r.PricePence * shares[o.ID] / 1_000_000
 			r.Shares = append(r.Shares, CommissionerShare{
@@ -216,16 +241,20 @@ func Compare(t *Tender, bids []BidInput, scores []Score, moderations []Moderatio
 			BidID: b.Bid.ID, SupplierID: b.Supplier.ID, SupplierName: b.Supplier.Name, Sector: b.Supplier.Sector,
 			PricePence: b.Bid.PricePence, SubmittedAt: b.Bid.SubmittedAt,
 		}
-		byCrit := sums[b.Bid.ID]
+		bs := sums[b.Bid.ID]
+		mods := moderated[b.Bid.ID]
 		row(&r, func(c Criterion) (float64, bool) {
-			if m, ok := moderated[b.Bid.ID][c.Key]; ok {
+			if m, ok := mods[c.Key]; ok {
 				return float64(m), true
 			}
-			a := byCrit[c.Key]
-			if a == nil || a.n == 0 {
+			if bs == nil {
 				return 0, false
 			}
-			return float64(a.sum) / float64(a.n), len(a.by) >= len(cleared)
+			a := bs.accs[critIndex[c.Key]]
+			if a.n == 0 {
+				return 0, false
+			}
+			return float64(a.sum) / float64(a.n), a.evaluators >= len(cleared)
 		})
 		cmp.Rows = append(cmp.Rows, r)
 	}
@@ -244,24 +273,63 @@ func Compare(t *Tender, bids []BidInput, scores []Score, moderations []Moderatio
 
 // rankRows sorts by total, then quality total, then earlier submission,
 // with the in-house row after any bid it ties with, and numbers the ranks.
+// It sorts positions, not rows, with the original position as the last
+// tie-break: the order of a stable sort, in n log n time, moving integers
+// rather than whole rows.
 func rankRows(rows []ComparisonRow) {
-	sort.SliceStable(rows, func(i, j int) bool { return ahead(&rows[i], &rows[j]) })
+	keys := make([]rankKey, len(rows))
+	order := make([]int, len(rows))
 	for i := range rows {
-		rows[i].Rank = i + 1
+		keys[i], order[i] = keyOf(&rows[i]), i
 	}
+	slices.SortFunc(order, func(i, j int) int {
+		switch {
+		case keys[i].ahead(&keys[j]):
+			return -1
+		case keys[j].ahead(&keys[i]):
+			return 1
+		case i < j:
+			return -1
+		case i > j:
+			return 1
+		}
+		return 0
+	})
+	sorted := make([]ComparisonRow, len(rows))
+	for rank, i := range order {
+		sorted[rank] = rows[i]
+		sorted[rank].Rank = rank + 1
+	}
+	copy(rows, sorted)
+}
+
+// rankKey is what the ranking compares of a row.
+type rankKey struct {
+	total, quality float64
+	inHouse        bool
+	submitted      time.Time
+}
+
+func keyOf(r *ComparisonRow) rankKey {
+	return rankKey{total: r.Total, quality: r.QualityTotal, inHouse: r.InHouse, submitted: r.SubmittedAt}
 }
 
 func ahead(a, b *ComparisonRow) bool {
-	if a.Total != b.Total {
-		return a.Total > b.Total
+	ka, kb := keyOf(a), keyOf(b)
+	return ka.ahead(&kb)
+}
+
+func (a *rankKey) ahead(b *rankKey) bool {
+	if a.total != b.total {
+		return a.total > b.total
 	}
-	if a.QualityTotal != b.QualityTotal {
-		return a.QualityTotal > b.QualityTotal
+	if a.quality != b.quality {
+		return a.quality > b.quality
 	}
-	if a.InHouse != b.InHouse {
-		return !a.InHouse
+	if a.inHouse != b.inHouse {
+		return !a.inHouse
 	}
-	return a.SubmittedAt.Before(b.SubmittedAt)
+	return a.submitted.Before(b.submitted)
 }
 
 // sensitivity reweights the rows for every price weight from 10 to 90,
@@ -277,24 +345,33 @@ func sensitivity(t *Tender, rows []ComparisonRow) Sensitivity {
 	s := Sensitivity{LeaderBidID: leader.BidID, LeaderInHouse: leader.InHouse, PriceWeight: price.Weight,
 		PriceWeightLow: price.Weight, PriceWeightHigh: price.Weight}
 	qualityWeight := 100 - price.Weight
+	// Each row's price points and quality total, read once: the loop below
+	// reweights every row for up to 80 weights.
+	type points struct {
+		price, quality float64
+		key            rankKey
+	}
+	pts := make([]points, len(rows))
+	for i := range rows {
+		pts[i] = points{price: rows[i].Scores[price.Key], quality: rows[i].QualityTotal, key: keyOf(&rows[i])}
+	}
 	leads := func(w int) bool {
-		total := func(r *ComparisonRow) (float64, float64) {
+		total := func(r *points) rankKey {
 			var q float64
 			if qualityWeight > 0 {
-				q = r.QualityTotal * float64(100-w) / float64(qualityWeight)
+				q = r.quality * float64(100-w) / float64(qualityWeight)
 			}
 			p := 0.0
 			if price.Weight > 0 {
-				p = r.Scores[price.Key] * float64(w) / float64(price.Weight)
+				p = r.price * float64(w) / float64(price.Weight)
 			}
-			return round2(p + q), round2(q)
+			k := r.key
+			k.total, k.quality = round2(p+q), round2(q)
+			return k
 		}
-		lt, lq := total(&leader)
-		for i := 1; i < len(rows); i++ {
-			rt, rq := total(&rows[i])
-			a := ComparisonRow{Total: rt, QualityTotal: rq, InHouse: rows[i].InHouse, SubmittedAt: rows[i].SubmittedAt}
-			l := ComparisonRow{Total: lt, QualityTotal: lq, InHouse: leader.InHouse, SubmittedAt: leader.SubmittedAt}
-			if ahead(&a, &l) {
+		l := total(&pts[0])
+		for i := 1; i < len(pts); i++ {
+			if a := total(&pts[i]); a.ahead(&l) {
 				return false
 			}
 		}

@@ -267,22 +267,41 @@ func (s *Evaluations) Moderate(ctx context.Context, p *Principal, tenderID, bidI
 // Compare builds the comparison of a tender's bids for its commissioners'
 // cleared buyers and evaluators, once the deadline has passed.
 func (s *Evaluations) Compare(ctx context.Context, p *Principal, tenderID string) (Comparison, error) {
-	t, err := s.commissionerTender(ctx, p, tenderID)
+	t, es, err := s.CompareAccess(ctx, p, tenderID)
 	if err != nil {
 		return Comparison{}, err
 	}
+	return s.Comparison(ctx, &t, es)
+}
+
+// CompareAccess is the rule of Compare without the work: it returns the
+// tender and its evaluators when p may read the comparison now. A caller
+// that keeps built comparisons (they depend on no reader) checks each
+// reader with it, and builds with Comparison only when what it keeps is
+// out of date.
+func (s *Evaluations) CompareAccess(ctx context.Context, p *Principal, tenderID string) (Tender, []Evaluator, error) {
+	t, err := s.commissionerTender(ctx, p, tenderID)
+	if err != nil {
+		return Tender{}, nil, err
+	}
 	if t.Sealed(s.Clock.Now()) {
-		return Comparison{}, Errorf(ECONFLICT, "Bids are sealed until the bid deadline.")
+		return Tender{}, nil, Errorf(ECONFLICT, "Bids are sealed until the bid deadline.")
 	}
 	es, err := s.evaluators(ctx, &t)
 	if err != nil {
-		return Comparison{}, err
+		return Tender{}, nil, err
 	}
 	i := slices.IndexFunc(es, func(e Evaluator) bool { return e.UserID == p.UserID })
 	if i < 0 || !es[i].Cleared() {
-		return Comparison{}, Errorf(EFORBIDDEN, "Declare any conflict of interest for this tender before comparing its bids.")
+		return Tender{}, nil, Errorf(EFORBIDDEN, "Declare any conflict of interest for this tender before comparing its bids.")
 	}
-	return s.comparison(ctx, &t, es)
+	return t, es, nil
+}
+
+// Comparison builds the comparison of t, which CompareAccess returned with
+// its evaluators es.
+func (s *Evaluations) Comparison(ctx context.Context, t *Tender, es []Evaluator) (Comparison, error) {
+	return s.comparison(ctx, t, es)
 }
 
 func (s *Evaluations) comparison(ctx context.Context, t *Tender, es []Evaluator) (Comparison, error) {
@@ -323,7 +342,15 @@ func (s *Evaluations) comparison(ctx context.Context, t *Tender, es []Evaluator)
 	if err != nil {
 		return Comparison{}, err
 	}
-	return Compare(t, in, scores, mods, es, commissioners), nil
+	// Only assigned evaluators score: a buyer who declared no conflict just
+	// to read the bids is cleared, but must not leave every row incomplete.
+	scorers := make([]Evaluator, 0, len(es))
+	for _, e := range es {
+		if e.Assigned {
+			scorers = append(scorers, e)
+		}
+	}
+	return Compare(t, in, scores, mods, scorers, commissioners), nil
 }
 
 // Award records the lead buyer's award decision for a submitted bid of a

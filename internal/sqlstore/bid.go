@@ -55,7 +55,7 @@ func (s *TenderStore) CreateQuestion(ctx context.Context, q *market.Question, ev
 		if err != nil {
 			return err
 		}
-		return s.insertEvent(ctx, tx, ev, c.ID, c.TenderID)
+		return tx.appendEvent(ctx, s.clock, ev, c.ID, c.TenderID)
 	})
 	if err != nil {
 		return s.db.translate(err)
@@ -92,7 +92,7 @@ func (s *TenderStore) AnswerQuestion(ctx context.Context, q *market.Question, ev
 		if err := tx.QueryRowContext(ctx, "SELECT tender_id FROM questions WHERE id = ?", q.ID).Scan(&tenderID); err != nil {
 			return err
 		}
-		return s.insertEvent(ctx, tx, ev, q.ID, tenderID)
+		return tx.appendEvent(ctx, s.clock, ev, q.ID, tenderID)
 	})
 	if err != nil {
 		return s.db.translate(err)
@@ -212,7 +212,7 @@ func (s *TenderStore) CreateBid(ctx context.Context, b *market.Bid, ev market.Au
 		if err := s.insertVersion(ctx, tx, &c, responses); err != nil {
 			return err
 		}
-		return s.insertEvent(ctx, tx, ev, c.ID, c.TenderID)
+		return tx.appendEvent(ctx, s.clock, ev, c.ID, c.TenderID)
 	})
 	if err != nil {
 		return s.db.translate(err)
@@ -259,7 +259,7 @@ func (s *TenderStore) ReviseBid(ctx context.Context, b *market.Bid, ev market.Au
 		if err := s.insertVersion(ctx, tx, &c, responses); err != nil {
 			return err
 		}
-		return s.insertEvent(ctx, tx, ev, c.ID, c.TenderID)
+		return tx.appendEvent(ctx, s.clock, ev, c.ID, c.TenderID)
 	})
 	if err != nil {
 		return s.db.translate(err)
@@ -289,7 +289,7 @@ func (s *TenderStore) WithdrawBid(ctx context.Context, b *market.Bid, ev market.
 		}); err != nil {
 			return err
 		}
-		return s.insertEvent(ctx, tx, ev, c.ID, c.TenderID)
+		return tx.appendEvent(ctx, s.clock, ev, c.ID, c.TenderID)
 	})
 	if err != nil {
 		return s.db.translate(err)

@@ -154,9 +154,11 @@ func (db *DB) Ping(ctx context.Context) error { return db.sql.PingContext(ctx) }
 // Close closes every connection.
 func (db *DB) Close() error { return db.sql.Close() }
 
-// Migrate brings the schema up to date. It is safe to run on every start and
-// from several processes at once: on PostgreSQL an advisory lock, keyed by
-// the schema, lets one process migrate while the others wait.
+// Migrate brings the schema up to date, then chains any audit events
+// written before the hash chain existed. It is safe to run on every start
+// and from several processes at once: on PostgreSQL an advisory lock, keyed
+// by the schema, lets one process migrate while the others wait, and the
+// chain's head lock does the same for the chaining.
 func (db *DB) Migrate(ctx context.Context) error {
 	fsys, err := fs.Sub(migrations, "migrations/"+db.engine)
 	if err != nil {
@@ -184,6 +186,9 @@ func (db *DB) Migrate(ctx context.Context) error {
 	}
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
+	}
+	if err := db.sealAuditTrail(ctx); err != nil {
+		return fmt.Errorf("migrate: chain the audit trail: %w", err)
 	}
 	return nil
 }

@@ -48,7 +48,8 @@ type (
 const tenderColumns = `t.id, t.buyer_id, t.created_by, t.title, t.description, t.contract_months,
 	t.budget_pence, t.clarification_deadline, t.bid_deadline, t.criteria, t.baseline,
 	t.published_at, t.cancelled_at, t.cancel_reason, t.unsuccessful_at, t.unsuccessful_note,
-	t.awarded_at, t.standstill_ends_at, t.award_confirmed_at, t.version, t.created_at, t.updated_at`
+	t.awarded_at, t.award_bid_id, t.award_reason, t.standstill_ends_at, t.award_confirmed_at, t.version,
+	t.created_at, t.updated_at`
 
 // tenderRow receives one row of tenderColumns.
 type tenderRow struct {
@@ -62,7 +63,7 @@ func (r *tenderRow) dest() []any {
 	return []any{&t.ID, &t.BuyerID, &t.CreatedBy, &t.Title, &t.Description, &t.ContractMonths,
 		&t.BudgetPence, nullTimeCol{&t.ClarificationDeadline}, nullTimeCol{&t.BidDeadline}, &r.criteria, &r.baseline,
 		nullTimeCol{&t.PublishedAt}, nullTimeCol{&t.CancelledAt}, &t.CancelReason, nullTimeCol{&t.UnsuccessfulAt},
-		&t.UnsuccessfulNote, nullTimeCol{&t.AwardedAt}, nullTimeCol{&t.StandstillEndsAt},
+		&t.UnsuccessfulNote, nullTimeCol{&t.AwardedAt}, nullString{&t.AwardBidID}, &t.AwardReason, nullTimeCol{&t.StandstillEndsAt},
 		nullTimeCol{&t.AwardConfirmedAt}, &t.Version, timeCol{&t.CreatedAt}, timeCol{&t.UpdatedAt}}
 }
 
@@ -146,13 +147,14 @@ func (s *TenderStore) CreateTender(ctx context.Context, t *market.Tender, ev mar
 		_, err := tx.ExecContext(ctx, `INSERT INTO tenders (id, buyer_id, created_by, title, description,
 			contract_months, budget_pence, clarification_deadline, bid_deadline, criteria, baseline,
 			published_at, cancelled_at, cancel_reason, unsuccessful_at, unsuccessful_note, awarded_at,
-			standstill_ends_at, award_confirmed_at, version, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			award_bid_id, award_reason, standstill_ends_at, award_confirmed_at, version, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			c.ID, c.BuyerID, c.CreatedBy, c.Title, c.Description, c.ContractMonths, c.BudgetPence,
 			s.db.nullTimeArg(c.ClarificationDeadline), s.db.nullTimeArg(c.BidDeadline), criteria, baseline,
 			s.db.nullTimeArg(c.PublishedAt), s.db.nullTimeArg(c.CancelledAt), c.CancelReason,
 			s.db.nullTimeArg(c.UnsuccessfulAt), c.UnsuccessfulNote, s.db.nullTimeArg(c.AwardedAt),
-			s.db.nullTimeArg(c.StandstillEndsAt), s.db.nullTimeArg(c.AwardConfirmedAt), c.Version,
+			nullStringArg(c.AwardBidID), c.AwardReason, s.db.nullTimeArg(c.StandstillEndsAt),
+			s.db.nullTimeArg(c.AwardConfirmedAt), c.Version,
 			s.db.timeArg(c.CreatedAt), s.db.timeArg(c.UpdatedAt))
 		if err != nil {
 			return err
@@ -160,7 +162,7 @@ func (s *TenderStore) CreateTender(ctx context.Context, t *market.Tender, ev mar
 		if err := writeTenderParts(ctx, tx, &c); err != nil {
 			return err
 		}
-		return s.insertEvent(ctx, tx, ev, c.ID, c.ID)
+		return tx.appendEvent(ctx, s.clock, ev, c.ID, c.ID)
 	})
 	if err != nil {
 		return s.db.translate(err)
@@ -279,13 +281,15 @@ func (s *TenderStore) SaveTender(ctx context.Context, t *market.Tender, ifVersio
 		res, err := tx.ExecContext(ctx, `UPDATE tenders SET title = ?, description = ?, contract_months = ?,
 			budget_pence = ?, clarification_deadline = ?, bid_deadline = ?, criteria = ?, baseline = ?,
 			published_at = ?, cancelled_at = ?, cancel_reason = ?, unsuccessful_at = ?, unsuccessful_note = ?,
-			awarded_at = ?, standstill_ends_at = ?, award_confirmed_at = ?, version = ?, updated_at = ?
+			awarded_at = ?, award_bid_id = ?, award_reason = ?, standstill_ends_at = ?, award_confirmed_at = ?,
+			version = ?, updated_at = ?
 			WHERE id = ? AND version = ?`,
 			c.Title, c.Description, c.ContractMonths, c.BudgetPence,
 			s.db.nullTimeArg(c.ClarificationDeadline), s.db.nullTimeArg(c.BidDeadline), criteria, baseline,
 			s.db.nullTimeArg(c.PublishedAt), s.db.nullTimeArg(c.CancelledAt), c.CancelReason,
 			s.db.nullTimeArg(c.UnsuccessfulAt), c.UnsuccessfulNote, s.db.nullTimeArg(c.AwardedAt),
-			s.db.nullTimeArg(c.StandstillEndsAt), s.db.nullTimeArg(c.AwardConfirmedAt), c.Version,
+			nullStringArg(c.AwardBidID), c.AwardReason, s.db.nullTimeArg(c.StandstillEndsAt),
+			s.db.nullTimeArg(c.AwardConfirmedAt), c.Version,
 			s.db.timeArg(c.UpdatedAt), c.ID, ifVersion)
 		if err != nil {
 			return err
@@ -310,7 +314,7 @@ func (s *TenderStore) SaveTender(ctx context.Context, t *market.Tender, ifVersio
 		if err := writeTenderParts(ctx, tx, &c); err != nil {
 			return err
 		}
-		return s.insertEvent(ctx, tx, ev, c.ID, c.ID)
+		return tx.appendEvent(ctx, s.clock, ev, c.ID, c.ID)
 	})
 	if err != nil {
 		return s.db.translate(err)
@@ -450,27 +454,10 @@ func (s *TenderStore) ListTenders(ctx context.Context, f market.TenderFilter) (m
 	return page, nil
 }
 
-// insertEvent appends ev to the audit trail on q, at the clock's time,
-// naming objectID and tenderID where ev leaves them empty (an object
-// created in the same transaction has no ID before it).
-func (s *TenderStore) insertEvent(ctx context.Context, q Queryer, ev market.AuditEvent, objectID, tenderID string) error {
-	if ev.ObjectID == "" {
-		ev.ObjectID = objectID
+// nullStringArg converts s to a nullable column's value, "" to NULL.
+func nullStringArg(s string) any {
+	if s == "" {
+		return nil
 	}
-	if ev.TenderID == "" {
-		ev.TenderID = tenderID
-	}
-	detail := ev.Detail
-	if detail == nil {
-		detail = map[string]string{}
-	}
-	var tender any
-	if ev.TenderID != "" {
-		tender = ev.TenderID
-	}
-	_, err := q.ExecContext(ctx, `INSERT INTO audit_events (at, actor_user, actor_org, object_type,
-		object_id, tender_id, action, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		s.db.timeArg(now(s.clock)), ev.ActorUser, ev.ActorOrg, ev.ObjectType, ev.ObjectID, tender,
-		ev.Action, mustJSON(detail))
-	return err
+	return s
 }

@@ -1038,7 +1038,9 @@ func TestIdempotency(t *testing.T) {
 func TestTendersService(t *testing.T) {
 	eachEngineTenders(t, func(t *testing.T, s *tenderStores) {
 		ctx := t.Context()
-		svc := &market.Tenders{Store: s.ts, Orgs: s.u, Clock: s.clock, MinTenderPeriod: time.Hour}
+		es := sqlstore.NewEvaluationStore(s.db, s.clock)
+		svc := &market.Tenders{Store: s.ts, Orgs: s.u, Clock: s.clock, MinTenderPeriod: time.Hour, Declarations: es}
+		evals := &market.Evaluations{Tenders: s.ts, Store: es, Users: s.u, Clock: s.clock, Standstill: market.DefaultStandstill}
 		principal := func(o market.Organisation, u market.User) *market.Principal {
 			return &market.Principal{UserID: u.ID, OrganisationID: o.ID, OrgKind: o.Kind, OrgStatus: o.Status, Role: u.Role}
 		}
@@ -1097,8 +1099,13 @@ func TestTendersService(t *testing.T) {
 		s.clock.Add(tender.BidDeadline.Sub(s.clock.Now()))
 		_, err = svc.SubmitBid(ctx, sup2, tender.ID, 1, responses)
 		wantCode(t, err, market.ECONFLICT)
+		_, err = svc.ListBids(ctx, joint, tender.ID)
+		wantCode(t, err, market.EFORBIDDEN) // no declaration yet
+		if _, err := evals.Declare(ctx, joint, tender.ID, false, nil, ""); err != nil {
+			t.Fatalf("Declare: %v", err)
+		}
 		if bids, err := svc.ListBids(ctx, joint, tender.ID); err != nil || len(bids) != 2 {
-			t.Errorf("after the deadline the joint buyer sees %d bids, %v; want 2", len(bids), err)
+			t.Errorf("after the deadline and its declaration the joint buyer sees %d bids, %v; want 2", len(bids), err)
 		}
 	})
 }
