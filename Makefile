@@ -53,12 +53,16 @@ test-browser: build
 	fi
 
 # wrk on loopback: the cached directory against a bare Gin handler, then at
-# 1,000 and 100,000 providers. Set CSM_REDIS_URL to add a run through Redis.
+# 1,000 and 100,000 providers (set CSM_REDIS_URL to add a run through
+# Redis); then Go benchmarks: cache hits, the comparison of 100 and 1,000
+# bids, and the comparison endpoint on 1,000 bids against the cached list.
 bench: build
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
 	$(GO) build -o bin/csmbench ./cmd/csmbench
 	bin/csmbench -bin $(BIN)
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2000x ./internal/cache/ ./api/
+	$(GO) test -run '^$$' -bench 'FetchHit|ProvidersCachedHit|BareGin' -benchmem -benchtime 2000x ./internal/cache/ ./api/
+	$(GO) test -run '^$$' -bench 'Compare' -benchmem ./internal/market/
+	$(GO) test -run '^$$' -bench 'Comparison1000|ProvidersCachedHit' -benchmem -benchtime 20x ./api/
 
 clean:
 	rm -rf bin .test frontend/node_modules

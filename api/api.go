@@ -19,6 +19,7 @@ import (
 
 	"github.com/csmarket/csmarket/internal/cache"
 	"github.com/csmarket/csmarket/internal/market"
+	"github.com/csmarket/csmarket/internal/ocds"
 	"github.com/csmarket/csmarket/internal/ratelimit"
 )
 
@@ -93,6 +94,26 @@ type Config struct {
 	// views at once.
 	Tenders *market.Tenders
 
+	// Evaluations holds the rules of evaluation and award: evaluators and
+	// their conflict declarations, scores, moderation, the comparison, the
+	// award with its standstill, and feedback. Nil leaves those routes
+	// unmounted. Give its Tenders the cache wrapper, as for Tenders, so
+	// that an award shows in the public views at once.
+	Evaluations *market.Evaluations
+
+	// Audit reads the hash-chained audit trail for GET /api/v1/audit and
+	// /api/v1/audit/verify. Nil leaves those routes unmounted.
+	Audit market.AuditStore
+
+	// Market computes the choice figures of GET /api/v1/market/choice.
+	// Nil leaves that route unmounted.
+	Market market.MarketStore
+
+	// OCDS are the publisher's settings (the ocid prefix above all) of the
+	// tenders' OCDS release packages, served at
+	// GET /api/v1/tenders/{id}/ocds. Nil leaves that route unmounted.
+	OCDS *ocds.Options
+
 	// Idempotency keeps the answers of creating POSTs sent with an
 	// Idempotency-Key, for replay to a client that retries. Nil ignores
 	// the header.
@@ -159,6 +180,11 @@ type server struct {
 
 	accounts    *market.Accounts
 	tenders     *market.Tenders
+	evaluations *market.Evaluations
+	audit       market.AuditStore
+	market      market.MarketStore
+	ocds        *ocds.Options
+	comparisons *comparisonMemo
 	idempotency market.IdempotencyStore
 	// idempotencyWait is how long a retry waits for the first request
 	// with its Idempotency-Key to finish.
@@ -193,6 +219,9 @@ func newServer(cfg Config) *server {
 
 		accounts:        cfg.Accounts,
 		tenders:         cfg.Tenders,
+		audit:           cfg.Audit,
+		market:          cfg.Market,
+		ocds:            cfg.OCDS,
 		idempotency:     cfg.Idempotency,
 		idempotencyWait: defaultIdempotencyWait,
 		jwks:            cfg.JWKS,
@@ -231,6 +260,9 @@ func newServer(cfg Config) *server {
 		if _, err := fs.Stat(s.frontend, "index.html"); err != nil {
 			s.frontend = nil
 		}
+	}
+	if cfg.Evaluations != nil {
+		s.evaluations, s.comparisons = withComparisonMemo(cfg.Evaluations, s.cache)
 	}
 	s.metrics = newMetrics(s.registry)
 	s.engine = s.routes()
@@ -275,10 +307,16 @@ func (s *server) routes() *gin.Engine {
 	v1.GET("/regions", s.listRegions)
 	v1.GET("/providers", s.listProviders)
 	v1.GET("/providers/:id", s.getProvider)
+	if s.market != nil {
+		v1.GET("/market/choice", s.marketChoice)
+	}
 	if s.accounts != nil {
 		s.accountRoutes(e, v1)
 		if s.tenders != nil {
 			s.tenderRoutes(v1)
+		}
+		if s.audit != nil {
+			s.auditRoutes(v1)
 		}
 	}
 	return e

@@ -21,6 +21,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
 	"github.com/csmarket/csmarket/internal/market"
+	"github.com/csmarket/csmarket/internal/ocds"
 )
 
 var contract struct {
@@ -199,7 +200,11 @@ func checkProblemBody(tb testing.TB, what string, res *http.Response, body []byt
 // openapi.yaml does not describe, or the other way round.
 func TestRoutesMatchContract(t *testing.T) {
 	doc, _ := mustContract(t)
-	s := newServer(Config{Accounts: &market.Accounts{}, Tenders: &market.Tenders{}})
+	s := newServer(Config{
+		Accounts: &market.Accounts{}, Tenders: &market.Tenders{}, Evaluations: &market.Evaluations{},
+		Audit: nilAudit{}, Market: nilMarket{},
+		OCDS: &ocds.Options{},
+	})
 	var served, specified []string
 	for _, r := range s.engine.Routes() {
 		served = append(served, r.Method+" "+ginToOpenAPIPath(r.Path))
@@ -224,6 +229,10 @@ func TestRoutesMatchContract(t *testing.T) {
 		}
 	}
 }
+
+// nilAudit and nilMarket stand in for the stores, to mount their routes.
+type nilAudit struct{ market.AuditStore }
+type nilMarket struct{ market.MarketStore }
 
 // ginToOpenAPIPath turns "/providers/:id" into "/providers/{id}".
 func ginToOpenAPIPath(p string) string {

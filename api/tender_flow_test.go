@@ -309,6 +309,10 @@ func TestJointTender(t *testing.T) {
 				want(t, res, b, http.StatusNotFound)
 				e.clock.Advance(5 * time.Minute)
 				res, b = e.do(t, req{method: http.MethodGet, target: bidsPath(o.ID), token: w.joint.access})
+				want(t, res, b, http.StatusForbidden)
+				checkReveals(t, "undeclared", b, secrets{ids: []string{b1.ID}, prices: []int64{41_000_000}, count: 1})
+				e.declareNone(t, w.joint, o.ID)
+				res, b = e.do(t, req{method: http.MethodGet, target: bidsPath(o.ID), token: w.joint.access})
 				want(t, res, b, http.StatusOK)
 				items := mustDecode[listResponse[bidResponse]](t, b).Items
 				if len(items) != 1 || items[0].ID != b1.ID || items[0].Supplier.Sector != "local_authority" {
@@ -397,6 +401,11 @@ func TestDoneWhen(t *testing.T) {
 				}
 			}
 
+			// The buyers declare no conflict of interest, as they must to
+			// read the bids, before the deadline.
+			e.declareNone(t, w.lead, tender)
+			e.declareNone(t, w.joint, tender)
+
 			t.Run("BeforeDeadline", func(t *testing.T) {
 				e.clock.set(deadline.Add(-time.Millisecond))
 				probe(t, "before")
@@ -442,7 +451,8 @@ func TestDoneWhen(t *testing.T) {
 					_ = i
 					wantTrail = append(wantTrail, "question.asked by "+s.orgID, "bid.submitted by "+s.orgID)
 				}
-				wantTrail = append(wantTrail, "question.answered by "+w.lead.orgID, "bid.revised by "+w.firm.orgID)
+				wantTrail = append(wantTrail, "question.answered by "+w.lead.orgID, "bid.revised by "+w.firm.orgID,
+					"evaluator.declared_no_conflict by "+w.lead.orgID, "evaluator.declared_no_conflict by "+w.joint.orgID)
 				if !slices.Equal(got, wantTrail) {
 					t.Errorf("audit trail of the joint tender:\n got %q\nwant %q", got, wantTrail)
 				}

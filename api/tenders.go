@@ -66,9 +66,26 @@ type tenderResponse struct {
 	PublishedAt           string             `json:"published_at,omitempty"`
 	CancelledAt           string             `json:"cancelled_at,omitempty"`
 	CancelReason          string             `json:"cancel_reason,omitempty"`
+	UnsuccessfulAt        string             `json:"unsuccessful_at,omitempty"`
+	UnsuccessfulReason    string             `json:"unsuccessful_reason,omitempty"`
+	StandstillEndsAt      string             `json:"standstill_ends_at,omitempty"`
+	AwardedAt             string             `json:"awarded_at,omitempty"`
+	Award                 *awardJSON         `json:"award,omitempty"`
 	Version               int64              `json:"version"`
 	CreatedAt             string             `json:"created_at"`
 	UpdatedAt             string             `json:"updated_at"`
+}
+
+// awardJSON is a tender's award: to everyone once it is final (the
+// winner and the award value, never a losing price), and to the
+// commissioners from the decision on, with the bid and the reason.
+type awardJSON struct {
+	Supplier    supplierJSON `json:"supplier"`
+	ValuePence  int64        `json:"value_pence"`
+	DecidedAt   string       `json:"decided_at"`
+	ConfirmedAt string       `json:"confirmed_at,omitempty"`
+	BidID       string       `json:"bid_id,omitempty"`
+	Reason      string       `json:"reason,omitempty"`
 }
 
 // commissionerJSON is one CCG paying for a tender, with its share of the
@@ -240,10 +257,42 @@ func (s *server) toTender(ctx context.Context, names *orgNames, t market.Tender,
 		CreatedAt:             rfc3339Milli(t.CreatedAt),
 		UpdatedAt:             rfc3339Milli(t.UpdatedAt),
 	}
+	r.UnsuccessfulAt, r.UnsuccessfulReason = rfc3339Milli(t.UnsuccessfulAt), t.UnsuccessfulNote
+	r.StandstillEndsAt, r.AwardedAt = rfc3339Milli(t.StandstillEndsAt), rfc3339Milli(t.AwardConfirmedAt)
 	if withBaseline {
 		r.InHouseBaseline = toBaseline(t.Baseline)
 	}
+	// The commissioners, who may see the baseline, see the award decision
+	// during the standstill; everyone sees the final award.
+	if t.AwardBidID != "" && (withBaseline || !t.AwardConfirmedAt.IsZero()) {
+		a, err := s.toAward(ctx, names, &t, withBaseline)
+		if err != nil {
+			return tenderResponse{}, err
+		}
+		r.Award = a
+	}
 	return r, nil
+}
+
+// toAward renders t's award; the bid and the reason only for the
+// commissioners.
+func (s *server) toAward(ctx context.Context, names *orgNames, t *market.Tender, commissioner bool) (*awardJSON, error) {
+	b, err := s.tenders.Store.GetBid(ctx, t.AwardBidID)
+	if err != nil {
+		return nil, err
+	}
+	o, err := names.get(ctx, b.SupplierID)
+	if err != nil {
+		return nil, err
+	}
+	a := &awardJSON{
+		Supplier:   supplierJSON{ID: b.SupplierID, Name: o.Name, Sector: string(o.Sector)},
+		ValuePence: b.PricePence, DecidedAt: rfc3339Milli(t.AwardedAt), ConfirmedAt: rfc3339Milli(t.AwardConfirmedAt),
+	}
+	if commissioner {
+		a.BidID, a.Reason = b.ID, t.AwardReason
+	}
+	return a, nil
 }
 
 // nextTurn is the first instant after now at which t's view changes
@@ -297,6 +346,12 @@ func (s *server) tenderRoutes(v1 *gin.RouterGroup) {
 	t.GET("/:id/bids/:bid", s.requireUser, s.getBid)
 	t.PUT("/:id/bids/:bid", s.requireUser, s.reviseBid)
 	t.POST("/:id/bids/:bid/withdraw", s.requireUser, s.withdrawBid)
+	if s.evaluations != nil {
+		s.evaluationRoutes(t)
+	}
+	if s.ocds != nil {
+		t.GET("/:id/ocds", s.getOCDS)
+	}
 }
 
 var (

@@ -15,6 +15,7 @@ import (
 
 	"github.com/csmarket/csmarket/internal/cache"
 	"github.com/csmarket/csmarket/internal/market"
+	"github.com/csmarket/csmarket/internal/ocds"
 	"github.com/csmarket/csmarket/internal/sqlstore"
 )
 
@@ -27,10 +28,15 @@ const testMinTenderPeriod = time.Minute
 // behind the cache wrapper, and a real idempotency store.
 type tenderEnv struct {
 	*acctEnv
-	store   *countingTenderStore // under the cache wrapper
-	tenders *market.Tenders
-	idem    *sqlstore.IdempotencyStore
+	store       *countingTenderStore // under the cache wrapper
+	tenders     *market.Tenders
+	idem        *sqlstore.IdempotencyStore
+	evaluations *market.Evaluations
+	audit       *sqlstore.AuditStore
 }
+
+// testStandstill stands in for CSM_STANDSTILL: short, as testMinTenderPeriod.
+const testStandstill = 10 * time.Minute
 
 // countingTenderStore counts the reads that reach the store, so that a
 // test can tell a cached answer from a fresh one, and can fail the next
@@ -67,18 +73,32 @@ func mustTenderEnv(tb testing.TB, engine string, c *cache.Cache) *tenderEnv {
 		c = e.cache
 	}
 	e.store = &countingTenderStore{TenderStore: sqlstore.NewTenderStore(e.db, e.clock)}
+	evals := sqlstore.NewEvaluationStore(e.db, e.clock)
 	e.tenders = &market.Tenders{
 		Store:           cache.NewTenderStore(e.store, c),
+		Declarations:    evals,
 		Orgs:            sqlstore.NewOrganisationStore(e.db, e.clock),
 		Clock:           e.clock,
 		MinTenderPeriod: testMinTenderPeriod,
 	}
+	e.evaluations = &market.Evaluations{
+		Tenders:    e.tenders.Store,
+		Store:      evals,
+		Users:      sqlstore.NewUserStore(e.db, e.clock),
+		Clock:      e.clock,
+		Standstill: testStandstill,
+	}
 	e.idem = sqlstore.NewIdempotencyStore(e.db)
+	e.audit = sqlstore.NewAuditStore(e.db)
 	// The directory's wrappers still invalidate the accounts env's cache;
 	// these tests read no directory views.
 	e.cfg.Cache = c
 	e.cfg.Tenders = e.tenders
 	e.cfg.Idempotency = e.idem
+	e.cfg.Evaluations = e.evaluations
+	e.cfg.Audit = e.audit
+	e.cfg.Market = sqlstore.NewMarketStore(e.db)
+	e.cfg.OCDS = &ocds.Options{Prefix: "ocds-csmtest", PublisherName: "csmarket", BaseURI: "https://csmarket.example"}
 	e.s = newServer(e.cfg)
 	return e
 }
@@ -293,4 +313,23 @@ func (e *tenderEnv) mustAudit(tb testing.TB, tenderID string) []string {
 		tb.Fatal(err)
 	}
 	return out
+}
+
+func declarePath(id string) string { return "/api/v1/tenders/" + id + "/conflict-declaration" }
+
+// declareNone has a declare no conflict of interest in tender id, which
+// it must before it reads the tender's bids, or fails.
+func (e *tenderEnv) declareNone(tb testing.TB, a actor, id string) {
+	tb.Helper()
+	res, b := e.do(tb, req{method: http.MethodPost, target: declarePath(id), token: a.access, body: map[string]any{"conflict": false}})
+	want(tb, res, b, http.StatusOK)
+}
+
+// declareConflict has a declare a conflict of interest with supplier in
+// tender id, or fails.
+func (e *tenderEnv) declareConflict(tb testing.TB, a actor, id, supplier string) {
+	tb.Helper()
+	res, b := e.do(tb, req{method: http.MethodPost, target: declarePath(id), token: a.access,
+		body: declarationRequest{Conflict: new(true), Suppliers: []string{supplier}, Details: "My spouse works for the bidder."}})
+	want(tb, res, b, http.StatusOK)
 }

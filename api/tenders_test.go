@@ -50,6 +50,16 @@ func TestSealedBidVisibility(t *testing.T) {
 			"ListBids": {409, 409, 200}, "GetBid": {404, 404, 200},
 			"TenderDetail": {200, 200, 200}, "TendersList": {200, 200, 200},
 		},
+		// A buyer of the lead CCG that has not declared its interests, and
+		// one that declared a conflict: neither reads any bid, ever.
+		"UndeclaredBuyer": {
+			"ListBids": {409, 409, 403}, "GetBid": {404, 404, 404},
+			"TenderDetail": {200, 200, 200}, "TendersList": {200, 200, 200},
+		},
+		"ConflictedBuyer": {
+			"ListBids": {409, 409, 403}, "GetBid": {404, 404, 404},
+			"TenderDetail": {200, 200, 200}, "TendersList": {200, 200, 200},
+		},
 		"OtherCCGBuyer": {
 			"ListBids": {404, 403, 403}, "GetBid": {404, 404, 404},
 			"TenderDetail": {404, 200, 200}, "TendersList": {200, 200, 200},
@@ -61,6 +71,9 @@ func TestSealedBidVisibility(t *testing.T) {
 	}
 	// sees says which callers may read what a successful answer holds.
 	commissioner := map[string]bool{"LeadBuyer": true, "JointBuyer": true}
+	// commissionerOrg are the callers of a commissioning CCG, who see the
+	// baseline and the drafts whether or not they may read bids.
+	commissionerOrg := map[string]bool{"LeadBuyer": true, "JointBuyer": true, "UndeclaredBuyer": true, "ConflictedBuyer": true}
 
 	for _, engine := range sqlstoretest.Engines(t) {
 		t.Run(engine, func(t *testing.T) {
@@ -81,6 +94,16 @@ func TestSealedBidVisibility(t *testing.T) {
 				"rival/open":    e.submitBid(t, rival, o.ID, prices["rival/open"]),
 				"rival/closed":  e.submitBid(t, rival, c.ID, prices["rival/closed"]),
 			}
+			undeclared := e.addUser(t, w.lead, "undeclared@nhs.net", "buyer")
+			conflicted := e.addUser(t, w.lead, "conflicted@nhs.net", "buyer")
+			// Declarations are allowed before the deadline, and unseal
+			// nothing: the lead and joint buyers declare no conflict on every
+			// tender, the conflicted buyer a conflict with the bidder.
+			for _, tender := range []tenderResponse{d, c, o} {
+				e.declareNone(t, w.lead, tender.ID)
+				e.declareNone(t, w.joint, tender.ID)
+				e.declareConflict(t, conflicted, tender.ID, bidder.orgID)
+			}
 			e.clock.set(now.Add(6 * time.Minute)) // C closed, O open; tokens still good
 			tenderOf := [...]tenderResponse{draft: d, open: o, closed: c}
 			// The bidder's bid asked for on each tender; on the draft, the
@@ -90,6 +113,7 @@ func TestSealedBidVisibility(t *testing.T) {
 			callers := map[string]actor{
 				"Anonymous": {}, "AnotherSupplier": rival, "Bidder": bidder, "LeadBuyer": w.lead,
 				"JointBuyer": w.joint, "OtherCCGBuyer": w.other, "Operator": w.operator,
+				"UndeclaredBuyer": undeclared, "ConflictedBuyer": conflicted,
 			}
 			all := secrets{prices: []int64{45_678_901}, count: 2}
 			for k, b := range bids {
@@ -138,16 +162,16 @@ func TestSealedBidVisibility(t *testing.T) {
 								// A tender never speaks of bids; the baseline
 								// only to its commissioners.
 								s := all
-								if commissioner[caller] {
+								if commissionerOrg[caller] {
 									s.prices = s.prices[1:]
 								}
 								checkReveals(t, name, body, s)
 								hasBaseline := bytes.Contains(body, []byte(`"in_house_baseline"`))
-								if wantBaseline := commissioner[caller] && op == "TenderDetail"; hasBaseline != wantBaseline {
+								if wantBaseline := commissionerOrg[caller] && op == "TenderDetail"; hasBaseline != wantBaseline {
 									t.Errorf("baseline shown: %v, want %v", hasBaseline, wantBaseline)
 								}
 								if op == "TendersList" {
-									shows := st != draft || commissioner[caller]
+									shows := st != draft || commissionerOrg[caller]
 									if got := bytes.Contains(body, []byte(tender.ID)); got != shows {
 										t.Errorf("the list shows the %s tender: %v, want %v: %.300s", states[st], got, shows, body)
 									}
@@ -292,6 +316,7 @@ func TestDeadlineEdges(t *testing.T) {
 				if n := len(mustDecode[listResponse[bidResponse]](t, body).Items); n != 0 {
 					t.Errorf("the late bidder has %d bids", n)
 				}
+				e.declareNone(t, w.lead, tender.ID)
 				res, body = e.do(t, req{method: http.MethodGet, target: bidsPath(tender.ID), token: w.lead.access})
 				want(t, res, body, http.StatusOK)
 				if n := len(mustDecode[listResponse[bidResponse]](t, body).Items); n != 2 {

@@ -18,6 +18,7 @@ import (
 	"github.com/csmarket/csmarket/internal/auth"
 	"github.com/csmarket/csmarket/internal/cache"
 	"github.com/csmarket/csmarket/internal/market"
+	"github.com/csmarket/csmarket/internal/ocds"
 	"github.com/csmarket/csmarket/internal/ratelimit"
 	"github.com/csmarket/csmarket/internal/sqlstore"
 )
@@ -56,17 +57,35 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		log.Warn("signing keys are in the default file; replicas must share one CSM_JWT_KEY_FILE or they refuse each other's tokens", "file", cfg.JWTKeyFile)
 	}
 
+	tenderStore := cache.NewTenderStore(sqlstore.NewTenderStore(db, clock), c)
+	evaluationStore := sqlstore.NewEvaluationStore(db, clock)
 	tenders := &market.Tenders{
-		Store:           cache.NewTenderStore(sqlstore.NewTenderStore(db, clock), c),
+		Store:           tenderStore,
+		Declarations:    evaluationStore,
 		Orgs:            accounts.Users,
 		Clock:           clock,
 		MinTenderPeriod: cfg.MinTenderPeriod,
 	}
+	evaluations := &market.Evaluations{
+		Tenders:    tenderStore,
+		Store:      evaluationStore,
+		Users:      accounts.Users,
+		Clock:      clock,
+		Standstill: cfg.Standstill,
+	}
 
 	handler := api.New(api.Config{
-		Providers:      accounts.Providers,
-		Accounts:       accounts,
-		Tenders:        tenders,
+		Providers:   accounts.Providers,
+		Accounts:    accounts,
+		Tenders:     tenders,
+		Evaluations: evaluations,
+		Audit:       sqlstore.NewAuditStore(db),
+		Market:      sqlstore.NewMarketStore(db),
+		OCDS: &ocds.Options{
+			Prefix:        cfg.OCIDPrefix,
+			PublisherName: "csmarket",
+			BaseURI:       cfg.PublicURL,
+		},
 		Idempotency:    sqlstore.NewIdempotencyStore(db),
 		JWKS:           keys.JWKS(),
 		Cache:          c,

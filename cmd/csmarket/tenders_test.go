@@ -120,4 +120,13 @@ func TestTenderEndToEnd(t *testing.T) {
 	if code, body := getJSON(t, base+"/api/v1/tenders/"+tender.ID, ""); code != 200 || !strings.Contains(string(body), `"closed"`) {
 		t.Fatalf("the public tender is not closed after its deadline: %d %s", code, body)
 	}
+	if code, body := getJSON(t, base+"/api/v1/tenders/"+tender.ID+"/ocds", ""); code != 200 || !strings.Contains(string(body), `"ocds-csmkt-`+tender.ID+`"`) {
+		t.Fatalf("OCDS release package: %d %s", code, body)
+	}
+
+	// Every change above is in the audit trail, and its chain holds.
+	var out strings.Builder
+	if err := run(t.Context(), []string{"audit", "verify"}, env(vars), nil, &out, io.Discard); err != nil || !strings.Contains(out.String(), "audit chain ok") {
+		t.Fatalf("audit verify: %v %s", err, out.String())
+	}
 }

@@ -713,6 +713,389 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tenders/{id}/evaluators": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tender's ID. */
+                id: components["parameters"]["TenderID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The tender's evaluators (its commissioners).
+         * @description Every evaluator of the tender, in assignment order, the tender's creator
+         *     first (an evaluator by default), each with its declaration of interests.
+         *     Only the tender's commissioners' buyers and evaluators may ask (403).
+         */
+        get: operations["listEvaluators"];
+        put?: never;
+        /**
+         * Assign an evaluator (the lead CCG's buyers).
+         * @description Assigns an active buyer or evaluator of the lead or a joint commissioner
+         *     (`user_id`; anyone else is a 400 naming it) to score the tender, until
+         *     the award decision (409 after it, and for a user already assigned).
+         */
+        post: operations["assignEvaluator"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenders/{id}/conflict-declaration": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tender's ID. */
+                id: components["parameters"]["TenderID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Declare your interests in the tender, once.
+         * @description Before any bid content is shown to it, each evaluator, and each
+         *     commissioner's buyer who wants to read the bids, declares its conflicts
+         *     of interest: `{"conflict": false}`, or `{"conflict": true, "suppliers":
+         *     [...], "details": "..."}`. It may declare at any time, also before the
+         *     bid deadline, and only once (409 the second time). A declared conflict
+         *     bars it from the tender's bids, scores and comparison (403, revealing
+         *     nothing). `conflict` is required; `details` is required with a conflict.
+         */
+        post: operations["declareConflicts"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenders/{id}/bids/{bid}/scores": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tender's ID. */
+                id: components["parameters"]["TenderID"];
+                /** @description The bid's ID. */
+                bid: components["parameters"]["BidID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Score a bid (assigned evaluators).
+         * @description The caller's scores of one submitted bid: every quality criterion, by
+         *     key, scored 0 (unacceptable) to 4 (excellent) with a written
+         *     justification (400 naming `scores.<key>`, `scores.<key>.score` or
+         *     `scores.<key>.justification`). Only an assigned evaluator that has
+         *     declared no conflict may score (403), and only while the tender is
+         *     closed, after the bid deadline and before the award decision (409).
+         *     Scoring again replaces the caller's earlier scores of the bid.
+         */
+        put: operations["putScores"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenders/{id}/bids/{bid}/moderation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tender's ID. */
+                id: components["parameters"]["TenderID"];
+                /** @description The bid's ID. */
+                bid: components["parameters"]["BidID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Moderate a score (the lead CCG's buyers).
+         * @description Records the lead buyer's moderated score of a bid on one quality
+         *     criterion, with a reason; it replaces the evaluators' mean in the
+         *     comparison. The lead buyer must be a cleared, assigned evaluator (403),
+         *     and the tender closed (409).
+         */
+        put: operations["moderateScore"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenders/{id}/comparison": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tender's ID. */
+                id: components["parameters"]["TenderID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Compare the bids side by side (cleared commissioners).
+         * @description One row per submitted bid, plus the in-house baseline (`in_house: true`,
+         *     no `bid_id`), ranked: price score = lowest submitted price / the row's
+         *     price x the price weight (the in-house row is scored against the same
+         *     lowest bid and never changes it); quality score = the moderated score,
+         *     or else the mean of the cleared evaluators' scores, / 4 x the weight;
+         *     total = their sum; ties go to the higher quality total, then the earlier
+         *     submission. Points keep two decimals. Rows flag prices above the budget
+         *     ceiling (`over_budget`) and scoring not yet done by every cleared
+         *     evaluator (`incomplete`), and split each price among the commissioners
+         *     with what it leaves of each one's running-cost allowance.
+         *     `sensitivity` gives the range of price weights over which the leader
+         *     stays first; `sector_mix` the bids by sector. `?format=csv` gives the
+         *     same table as CSV. Only the tender's commissioners' buyers and assigned
+         *     evaluators who declared no conflict may read it (403); before the bid
+         *     deadline it is 409. Never cached outside the server.
+         */
+        get: operations["getComparison"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenders/{id}/award": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tender's ID. */
+                id: components["parameters"]["TenderID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decide the award (the lead CCG's buyers).
+         * @description Records the award decision for a submitted bid of a closed tender, with
+         *     a reason, and starts the standstill (`CSM_STANDSTILL`, 240 hours by
+         *     default): the tender is `standstill` until the award is confirmed or
+         *     revoked. 400 names `bid_id` or `reason`; a tender that is not closed is
+         *     409. Scores can no longer change.
+         */
+        post: operations["awardTender"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenders/{id}/award/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tender's ID. */
+                id: components["parameters"]["TenderID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Make the award final, after the standstill (the lead CCG's buyers).
+         * @description Before the standstill ends it is 409, saying when it ends; from then on
+         *     the award is final (`awarded`), and the public tender shows the winner
+         *     and the award value (never a losing price).
+         */
+        post: operations["confirmAward"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenders/{id}/award/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tender's ID. */
+                id: components["parameters"]["TenderID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke the award decision during the standstill (the lead CCG's buyers).
+         * @description With a reason; the tender is `closed` again, to be scored and awarded
+         *     anew. Outside the standstill it is 409.
+         */
+        post: operations["revokeAward"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenders/{id}/unsuccessful": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tender's ID. */
+                id: components["parameters"]["TenderID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * End a closed tender without award (the lead CCG's buyers).
+         * @description With a reason; only a closed tender (409 otherwise).
+         */
+        post: operations["endUnsuccessful"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenders/{id}/feedback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tender's ID. */
+                id: components["parameters"]["TenderID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Your feedback on an awarded tender (bidding suppliers).
+         * @description Once the award is decided, each bidder can read its own bid's scores,
+         *     total and rank among the bidders, and the winner's name and total; never
+         *     another bidder's price. Suppliers only (403); before the award decision
+         *     it is 409; an organisation without a submitted bid gets 404.
+         */
+        get: operations["getFeedback"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenders/{id}/ocds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tender's ID. */
+                id: components["parameters"]["TenderID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The tender as an OCDS 1.1 release package (public).
+         * @description An Open Contracting Data Standard 1.1.5 release package: a release for
+         *     the tender and, once the award is final, one for the award; parties with
+         *     org-id identifiers (GB-NHS, GB-COH, ...). Public for a published tender,
+         *     cached like the public tender views, with `ETag` and 304; a draft does
+         *     not exist (404).
+         */
+        get: operations["getOCDS"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/market/choice": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Whether the market gives commissioners a real choice (public).
+         * @description For each sector: its listings, its bids, its awards and their value;
+         *     the tenders that drew bids, the share of them with bids from two or more
+         *     sectors, and those with a single bid. Bids count only on tenders whose
+         *     bid deadline has passed, so no sealed bid shows, not even as a count.
+         *     Public, cached, with `ETag` and 304.
+         */
+        get: operations["getMarketChoice"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The audit trail (the operator; a CCG's buyers for their tenders).
+         * @description Every state change, oldest first, each chained to the one before by
+         *     `prev_hash` and sealed by its own SHA-256 `hash` over a canonical
+         *     encoding. The operator reads every event; a CCG's buyers those of the
+         *     tenders their CCG leads or jointly commissions; anyone else is refused
+         *     (403). Events about bids of a tender whose bid deadline has not passed
+         *     are withheld from everyone (a count of bids is secret until then), and
+         *     who asked a question is shown only to the operator; a page may thus be
+         *     shorter than `page_size`, and `next_cursor` still leads on.
+         */
+        get: operations["listAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Verify the whole audit chain (the operator).
+         * @description Walks every event in sequence order and checks each link: the sequence
+         *     has no gap, each `prev_hash` is the hash of the event before it, and
+         *     each hash is the hash of the event's content. Answers `ok`, how many
+         *     events were checked, and the first broken link: an event edited,
+         *     deleted or moved is caught there.
+         */
+        get: operations["verifyAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -897,6 +1280,20 @@ export interface components {
             /** Format: date-time */
             cancelled_at?: string;
             cancel_reason?: string;
+            /** Format: date-time */
+            unsuccessful_at?: string;
+            unsuccessful_reason?: string;
+            /**
+             * Format: date-time
+             * @description When the standstill after the award decision ends; the award can be confirmed from then on.
+             */
+            standstill_ends_at?: string;
+            /**
+             * Format: date-time
+             * @description When the award was made final.
+             */
+            awarded_at?: string;
+            award?: components["schemas"]["Award"];
             /**
              * Format: int64
              * @description Counts the tender's changes.
@@ -1002,6 +1399,300 @@ export interface components {
         };
         BidList: {
             items: components["schemas"]["Bid"][];
+        };
+        AssignEvaluator: {
+            /** @description A buyer or evaluator of the lead or a joint commissioner. */
+            user_id: string;
+        };
+        /**
+         * @example {
+         *       "conflict": false
+         *     }
+         */
+        ConflictDeclaration: {
+            /** @description `false`: no conflict of interest; `true`: a conflict, named in `suppliers` and `details`. */
+            conflict: boolean;
+            /** @description The supplier organisations the conflict concerns (only with `conflict` true). */
+            suppliers?: string[];
+            /** @description What the conflict is; required with `conflict` true. */
+            details?: string;
+        };
+        /** @description A user's part in evaluating a tender, and its declaration of interests. */
+        Evaluator: {
+            tender_id: string;
+            user_id: string;
+            organisation_id: string;
+            /** @description Assigned to score (a buyer may declare, to read bids, without being assigned). */
+            assigned: boolean;
+            assigned_by?: string;
+            /** Format: date-time */
+            assigned_at?: string;
+            declared: boolean;
+            /** Format: date-time */
+            declared_at?: string;
+            conflict: boolean;
+            conflict_suppliers: string[];
+            conflict_details?: string;
+            /** @description Declared, with no conflict; only then may it read bids and score. */
+            cleared: boolean;
+        };
+        EvaluatorList: {
+            items: components["schemas"]["Evaluator"][];
+        };
+        ScoreInput: {
+            /** @description 0 unacceptable, 1 poor, 2 satisfactory, 3 good, 4 excellent. */
+            score: number;
+            justification: string;
+        };
+        /**
+         * @example {
+         *       "scores": {
+         *         "approach": {
+         *           "score": 3,
+         *           "justification": "A clear plan with named analysts."
+         *         },
+         *         "social_value": {
+         *           "score": 2,
+         *           "justification": "Apprenticeships, without numbers."
+         *         }
+         *       }
+         *     }
+         */
+        ScoresInput: {
+            /** @description A score for every quality criterion, by its key. */
+            scores: {
+                [key: string]: components["schemas"]["ScoreInput"];
+            };
+        };
+        /** @description One evaluator's scores of one bid. */
+        Scores: {
+            tender_id: string;
+            bid_id: string;
+            evaluator_id: string;
+            scores: {
+                [key: string]: components["schemas"]["ScoreInput"];
+            };
+            /** Format: date-time */
+            updated_at: string;
+        };
+        ModerationInput: {
+            /** @description A quality criterion's key. */
+            criterion: string;
+            score: number;
+            reason: string;
+        };
+        Moderation: {
+            tender_id: string;
+            bid_id: string;
+            criterion: string;
+            score: number;
+            reason: string;
+            /** @description The lead buyer's user ID. */
+            by: string;
+            /** Format: date-time */
+            at: string;
+        };
+        /** @description One commissioner's part of a row's price. */
+        CommissionerShare: {
+            organisation_id: string;
+            name: string;
+            /** Format: int64 */
+            share_ppm: number;
+            /**
+             * Format: int64
+             * @description Its share of the price.
+             */
+            price_pence: number;
+            /**
+             * Format: int64
+             * @description What that share leaves of the commissioner's yearly running-cost
+             *     allowance (population x allowance per head); negative when the
+             *     share alone exceeds it.
+             */
+            allowance_left_pence: number;
+        };
+        ComparisonRow: {
+            /** @description Absent on the in-house row. */
+            bid_id?: string;
+            in_house: boolean;
+            supplier: {
+                id?: string;
+                name: string;
+                sector?: components["schemas"]["Sector"];
+            };
+            /** Format: int64 */
+            price_pence: number;
+            /** @description Points for each criterion, by key, to two decimals. */
+            scores: {
+                [key: string]: number;
+            };
+            quality_total: number;
+            total: number;
+            rank: number;
+            /** @description The price is above the tender's budget ceiling. */
+            over_budget: boolean;
+            /** @description Not every cleared evaluator has scored every quality criterion (and no moderated score stands in). */
+            incomplete: boolean;
+            /** Format: date-time */
+            submitted_at?: string;
+            /** @description The lead commissioner first, then the joint ones. */
+            shares: components["schemas"]["CommissionerShare"][];
+        };
+        /** @description The range of price weights (quality weights scaled to fill the rest) over which the leader stays first. */
+        Sensitivity: {
+            leader_bid_id?: string;
+            leader_in_house: boolean;
+            price_weight: number;
+            price_weight_low: number;
+            price_weight_high: number;
+        };
+        SectorCounts: {
+            nhs: number;
+            local_authority: number;
+            third_sector: number;
+            independent: number;
+        };
+        Comparison: {
+            tender_id: string;
+            status: components["schemas"]["TenderStatus"];
+            criteria: components["schemas"]["Criterion"][];
+            /** Format: int64 */
+            budget_pence: number;
+            /**
+             * Format: int64
+             * @description The lowest submitted price, which every price score is measured against.
+             */
+            lowest_price_pence: number;
+            /** @description In rank order. */
+            rows: components["schemas"]["ComparisonRow"][];
+            sensitivity: components["schemas"]["Sensitivity"];
+            sector_mix: components["schemas"]["SectorCounts"];
+        };
+        AwardInput: {
+            bid_id: string;
+            reason: string;
+        };
+        ReasonInput: {
+            reason: string;
+        };
+        /**
+         * @description A tender's award: public once final (the winner and the award
+         *     value); to the commissioners from the decision on, with the bid
+         *     and the reason.
+         */
+        Award: {
+            supplier: {
+                id: string;
+                name: string;
+                sector?: components["schemas"]["Sector"];
+            };
+            /** Format: int64 */
+            value_pence: number;
+            /** Format: date-time */
+            decided_at: string;
+            /** Format: date-time */
+            confirmed_at?: string;
+            /** @description The commissioners only. */
+            bid_id?: string;
+            /** @description The commissioners only. */
+            reason?: string;
+        };
+        /** @description A bidder's own result; never another bidder's price. */
+        Feedback: {
+            tender_id: string;
+            bid_id: string;
+            /**
+             * Format: int64
+             * @description The caller's own price.
+             */
+            price_pence: number;
+            scores: {
+                [key: string]: number;
+            };
+            quality_total: number;
+            total: number;
+            /** @description Among the bidders (the in-house option is not counted). */
+            rank: number;
+            bidders: number;
+            winner: {
+                name: string;
+                total: number;
+            };
+        };
+        /** @description An OCDS 1.1.5 release package; see https://standard.open-contracting.org/1.1/en/schema/release_package/. */
+        OCDSReleasePackage: {
+            uri: string;
+            version: string;
+            publishedDate: string;
+            publisher?: Record<string, never>;
+            releases: {
+                ocid: string;
+                id: string;
+                date: string;
+                tag: string[];
+                initiationType: string;
+            }[];
+        };
+        SectorFigures: {
+            listings: number;
+            /** @description Bids on tenders whose bid deadline has passed. */
+            bids: number;
+            awards: number;
+            /** Format: int64 */
+            award_value_pence: number;
+        };
+        MarketChoice: {
+            sectors: {
+                nhs: components["schemas"]["SectorFigures"];
+                local_authority: components["schemas"]["SectorFigures"];
+                third_sector: components["schemas"]["SectorFigures"];
+                independent: components["schemas"]["SectorFigures"];
+            };
+            /** @description Tenders past their bid deadline with at least one bid. */
+            tenders_with_bids: number;
+            /** @description Of those, the ones with bids from two or more sectors. */
+            multi_sector_tenders: number;
+            /** @description multi_sector_tenders / tenders_with_bids (0 when there are none). */
+            multi_sector_share: number;
+            single_bid_tenders: number;
+        };
+        AuditEvent: {
+            /** Format: int64 */
+            seq: number;
+            /** Format: date-time */
+            at: string;
+            actor_user_id?: string;
+            actor_organisation_id?: string;
+            /** @example bid */
+            object_type: string;
+            object_id?: string;
+            tender_id?: string;
+            /** @example bid.scored */
+            action: string;
+            detail: {
+                [key: string]: string;
+            };
+            /** @description The hash of the event before it; empty on the first. */
+            prev_hash: string;
+            /** @description SHA-256, hex, of the event's canonical encoding, prev_hash included. */
+            hash: string;
+        };
+        AuditList: {
+            items: components["schemas"]["AuditEvent"][];
+            next_cursor?: string;
+        };
+        AuditVerification: {
+            ok: boolean;
+            /**
+             * Format: int64
+             * @description Events checked, up to and including the first break.
+             */
+            checked: number;
+            first_break?: {
+                /** Format: int64 */
+                seq: number;
+                reason: string;
+            };
         };
         Status: {
             /** @enum {string} */
@@ -3264,6 +3955,634 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listEvaluators: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+            };
+            path: {
+                /** @description The tender's ID. */
+                id: components["parameters"]["TenderID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The evaluators. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvaluatorList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    assignEvaluator: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+            };
+            path: {
+                /** @description The tender's ID. */
+                id: components["parameters"]["TenderID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssignEvaluator"];
+            };
+        };
+        responses: {
+            /** @description The evaluator, yet to declare. */
+            201: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Evaluator"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    declareConflicts: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+            };
+            path: {
+                /** @description The tender's ID. */
+                id: components["parameters"]["TenderID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConflictDeclaration"];
+            };
+        };
+        responses: {
+            /** @description The declaration as recorded. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Evaluator"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    putScores: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+            };
+            path: {
+                /** @description The tender's ID. */
+                id: components["parameters"]["TenderID"];
+                /** @description The bid's ID. */
+                bid: components["parameters"]["BidID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScoresInput"];
+            };
+        };
+        responses: {
+            /** @description The caller's scores of the bid. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Scores"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    moderateScore: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+            };
+            path: {
+                /** @description The tender's ID. */
+                id: components["parameters"]["TenderID"];
+                /** @description The bid's ID. */
+                bid: components["parameters"]["BidID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ModerationInput"];
+            };
+        };
+        responses: {
+            /** @description The moderated score. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Moderation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getComparison: {
+        parameters: {
+            query?: {
+                /** @description `csv` for the table as CSV; `json` (the default) otherwise. */
+                format?: "json" | "csv";
+            };
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+            };
+            path: {
+                /** @description The tender's ID. */
+                id: components["parameters"]["TenderID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The comparison. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Comparison"];
+                    "text/csv": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    awardTender: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+            };
+            path: {
+                /** @description The tender's ID. */
+                id: components["parameters"]["TenderID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AwardInput"];
+            };
+        };
+        responses: {
+            /** @description The tender, in standstill. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tender"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    confirmAward: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+            };
+            path: {
+                /** @description The tender's ID. */
+                id: components["parameters"]["TenderID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tender, awarded. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tender"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    revokeAward: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+            };
+            path: {
+                /** @description The tender's ID. */
+                id: components["parameters"]["TenderID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReasonInput"];
+            };
+        };
+        responses: {
+            /** @description The tender, closed again. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tender"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    endUnsuccessful: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+            };
+            path: {
+                /** @description The tender's ID. */
+                id: components["parameters"]["TenderID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReasonInput"];
+            };
+        };
+        responses: {
+            /** @description The tender, unsuccessful. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tender"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getFeedback: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+            };
+            path: {
+                /** @description The tender's ID. */
+                id: components["parameters"]["TenderID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's feedback. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Feedback"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getOCDS: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+                /** @description ETags the client holds (a list, or `*`); a match gives 304. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path: {
+                /** @description The tender's ID. */
+                id: components["parameters"]["TenderID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The release package. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OCDSReleasePackage"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getMarketChoice: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+                /** @description ETags the client holds (a list, or `*`); a match gives 304. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The figures. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MarketChoice"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listAudit: {
+        parameters: {
+            query?: {
+                /** @description Only events about this object (a tender's ID gives every event of the tender). */
+                object?: string;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string;
+                page_size?: number;
+            };
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of events. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    verifyAudit: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The outcome. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditVerification"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
