@@ -3,7 +3,6 @@ package api
 import (
 	"encoding/json"
 	"net/http"
-	"net/url"
 	"strconv"
 	"time"
 
@@ -181,22 +180,12 @@ func (s *server) setUserStatus(c *gin.Context) {
 var organisationParams = []string{"kind", "status", "cursor", "page_size"}
 
 func (s *server) listOrganisations(c *gin.Context) {
-	q, err := url.ParseQuery(c.Request.URL.RawQuery)
-	var p market.Problems
-	if err != nil {
-		p.Add("query", "is not valid URL encoding")
-	}
-	var f market.OrganisationFilter
-	for _, name := range organisationParams {
-		vs := q[name]
-		if len(vs) > 1 {
-			p.Add(name, "must be given at most once")
-			continue
-		}
-		if len(vs) == 0 || vs[0] == "" {
-			continue
-		}
-		switch v := vs[0]; name {
+	var (
+		p market.Problems
+		f market.OrganisationFilter
+	)
+	eachParam(c.Request.URL.RawQuery, organisationParams, &p, func(name, v string) {
+		switch name {
 		case "kind":
 			f.Kind = market.OrgKind(v)
 		case "status":
@@ -204,22 +193,22 @@ func (s *server) listOrganisations(c *gin.Context) {
 		case "cursor":
 			if keys, err := market.DecodeCursor(v); err == nil && !plainKeys(keys) {
 				p.Add("cursor", "is not a cursor this API gave out")
-				continue
+				return
 			}
 			f.Cursor = v
 		case "page_size":
 			n, err := strconv.Atoi(v)
 			if err != nil {
 				p.Add("page_size", "must be an integer")
-				continue
+				return
 			}
 			if n < 1 {
 				p.Add("page_size", "must be between 1 and %d", market.MaxPageSize)
-				continue
+				return
 			}
 			f.PageSize = n
 		}
-	}
+	})
 	if err := p.Err(); err != nil {
 		s.fail(c, err)
 		return

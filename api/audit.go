@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/url"
 	"strconv"
 	"time"
 
@@ -85,30 +84,18 @@ func parseAuditFilter(raw string) (market.AuditFilter, error) {
 		f market.AuditFilter
 		p market.Problems
 	)
-	q, err := url.ParseQuery(raw)
-	if err != nil {
-		p.Add("query", "is not valid URL encoding")
-	}
-	for _, name := range auditParams {
-		vs := q[name]
-		if len(vs) > 1 {
-			p.Add(name, "must be given at most once")
-			continue
-		}
-		if len(vs) == 0 || vs[0] == "" {
-			continue
-		}
-		switch v := vs[0]; name {
+	eachParam(raw, auditParams, &p, func(name, v string) {
+		switch name {
 		case "object":
 			if !plausibleID(v) {
 				p.Add("object", "is not an ID this API gave out")
-				continue
+				return
 			}
 			f.Object = v
 		case "cursor":
 			if keys, err := market.DecodeCursor(v); err != nil || !plainKeys(keys) {
 				p.Add("cursor", "is not a cursor this API gave out")
-				continue
+				return
 			}
 			f.Cursor = v
 		case "page_size":
@@ -121,7 +108,7 @@ func parseAuditFilter(raw string) (market.AuditFilter, error) {
 				f.PageSize = n
 			}
 		}
-	}
+	})
 	if f.PageSize == 0 {
 		f.PageSize = market.DefaultPageSize
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/url"
 	"strconv"
 	"time"
 
@@ -483,20 +482,8 @@ func parseTenderFilter(raw string) (market.TenderFilter, error) {
 		f market.TenderFilter
 		p market.Problems
 	)
-	q, err := url.ParseQuery(raw)
-	if err != nil {
-		p.Add("query", "is not valid URL encoding")
-	}
-	for _, name := range tenderParams {
-		vs := q[name]
-		if len(vs) > 1 {
-			p.Add(name, "must be given at most once")
-			continue
-		}
-		if len(vs) == 0 || vs[0] == "" {
-			continue
-		}
-		switch v := vs[0]; name {
+	eachParam(raw, tenderParams, &p, func(name, v string) {
+		switch name {
 		case "status":
 			f.Status = market.TenderStatus(v)
 		case "capability":
@@ -506,13 +493,13 @@ func parseTenderFilter(raw string) (market.TenderFilter, error) {
 		case "q":
 			if !plainText(v) {
 				p.Add("q", "must be UTF-8 text without control characters")
-				continue
+				return
 			}
 			f.Q = v
 		case "cursor":
 			if keys, err := market.DecodeCursor(v); err == nil && !plainKeys(keys) {
 				p.Add("cursor", "is not a cursor this API gave out")
-				continue
+				return
 			}
 			f.Cursor = v
 		case "page_size":
@@ -525,7 +512,7 @@ func parseTenderFilter(raw string) (market.TenderFilter, error) {
 				f.PageSize = n
 			}
 		}
-	}
+	})
 	if err := p.Err(); err != nil {
 		return f, err
 	}
