@@ -22,7 +22,10 @@ import (
 )
 
 // comparisonResponse is the side-by-side table of a closed tender's bids
-// and the in-house option, as DESIGN.md's formulas give it.
+// and the in-house option, as DESIGN.md's formulas give it: one page of
+// its rows in rank order, with every fact about the whole table (the
+// lowest price, the sensitivity, the sector mix, how many rows there are
+// and where the in-house option ranks) on every page.
 type comparisonResponse struct {
 	TenderID         string              `json:"tender_id"`
 	Status           string              `json:"status"`
@@ -32,7 +35,17 @@ type comparisonResponse struct {
 	Rows             []comparisonRowJSON `json:"rows"`
 	Sensitivity      sensitivityJSON     `json:"sensitivity"`
 	SectorMix        map[string]int      `json:"sector_mix"`
+	TotalRows        int                 `json:"total_rows"`
+	InHouseRank      int                 `json:"in_house_rank,omitempty"`
+	NextCursor       string              `json:"next_cursor,omitempty"`
 }
+
+// Comparison page sizes. A buyer reads the leaders first; a whole table
+// of a thousand bids is 780 KB of JSON, which ?format=csv gives at once.
+const (
+	defaultComparisonPage = 50
+	maxComparisonPage     = 1000
+)
 
 type comparisonRowJSON struct {
 	BidID        string             `json:"bid_id,omitempty"`
@@ -83,7 +96,7 @@ func toComparison(t *market.Tender, cmp market.Comparison, now time.Time) compar
 			LeaderBidID: cmp.Sensitivity.LeaderBidID, LeaderInHouse: cmp.Sensitivity.LeaderInHouse,
 			PriceWeight: cmp.Sensitivity.PriceWeight, PriceWeightLow: cmp.Sensitivity.PriceWeightLow, PriceWeightHigh: cmp.Sensitivity.PriceWeightHigh,
 		},
-		SectorMix: map[string]int{},
+		SectorMix: map[string]int{}, TotalRows: len(cmp.Rows),
 	}
 	for _, sec := range market.Sectors {
 		r.SectorMix[string(sec)] = cmp.SectorMix[sec]
@@ -101,6 +114,9 @@ func toComparison(t *market.Tender, cmp market.Comparison, now time.Time) compar
 			QualityTotal: row.QualityTotal, Total: row.Total, Rank: row.Rank,
 			OverBudget: row.OverBudget, Incomplete: row.Incomplete,
 			SubmittedAt: rfc3339Milli(row.SubmittedAt), Shares: shares,
+		}
+		if row.InHouse {
+			r.InHouseRank = row.Rank
 		}
 	}
 	return r
@@ -165,30 +181,20 @@ func safeCells(rec []string) []string {
 
 var csvContentType = []string{"text/csv; charset=utf-8"}
 
-// getComparison serves the comparison as JSON, or as CSV with
+// getComparison serves a page of the comparison as JSON (page_size rows
+// from the cursor on, in rank order), or the whole table as CSV with
 // ?format=csv. It is private to the tender's cleared commissioners and
 // evaluators: never cached outside this process. Within it, the built
 // table is kept (see comparisonMemo), since every reader of a tender sees
-// the same one.
+// the same one; a page is written from it without re-encoding any row.
 func (s *server) getComparison(c *gin.Context) {
 	id, ok := s.pathID(c, errNoTender)
 	if !ok {
 		return
 	}
-	format := "json"
-	q, err := url.ParseQuery(c.Request.URL.RawQuery)
+	q, err := parseComparisonQuery(c.Request.URL.RawQuery)
 	if err != nil {
-		s.fail(c, market.Invalid("query", "is not valid URL encoding"))
-		return
-	}
-	switch vs := q["format"]; {
-	case len(vs) > 1:
-		s.fail(c, market.Invalid("format", "must be given at most once"))
-		return
-	case len(vs) == 1 && vs[0] == "csv":
-		format = "csv"
-	case len(vs) == 1 && vs[0] != "" && vs[0] != "json":
-		s.fail(c, market.Invalid("format", "must be json or csv"))
+		s.fail(c, err)
 		return
 	}
 	ctx := c.Request.Context()
@@ -203,11 +209,7 @@ func (s *server) getComparison(c *gin.Context) {
 			return nil, err
 		}
 		r := toComparison(&t, cmp, s.now())
-		body, err := json.Marshal(r)
-		if err != nil {
-			return nil, err
-		}
-		return &builtComparison{json: body, csv: comparisonCSV(&r)}, nil
+		return buildComparison(&r)
 	})
 	if err != nil {
 		s.fail(c, err)
@@ -215,20 +217,179 @@ func (s *server) getComparison(c *gin.Context) {
 	}
 	h := c.Writer.Header()
 	h["Cache-Control"] = noStore
-	body := built.json
-	h["Content-Type"] = jsonContentType
-	if format == "csv" {
-		body = built.csv
+	if q.csv {
 		h["Content-Type"] = csvContentType
 		h["Content-Disposition"] = []string{`attachment; filename="comparison-` + t.ID + `.csv"`}
+		c.Writer.WriteHeader(http.StatusOK)
+		c.Writer.Write(built.csv)
+		return
 	}
+	head, rows, tail := built.page(string(t.Status(s.now())), q.offset, q.size)
+	h["Content-Type"] = jsonContentType
+	h["Content-Length"] = []string{strconv.Itoa(len(head) + len(rows) + len(tail))}
 	c.Writer.WriteHeader(http.StatusOK)
-	c.Writer.Write(body)
+	c.Writer.Write(head)
+	c.Writer.Write(rows)
+	c.Writer.Write(tail)
 }
 
-// builtComparison is a comparison rendered both ways.
+// comparisonQuery is what a comparison request asks for.
+type comparisonQuery struct {
+	csv    bool
+	offset int // rows skipped, from the cursor
+	size   int
+}
+
+var comparisonParams = []string{"format", "cursor", "page_size"}
+
+// parseComparisonQuery reads format, cursor and page_size, naming each
+// bad one. The cursor holds the offset of the page's first row.
+func parseComparisonQuery(raw string) (comparisonQuery, error) {
+	var (
+		cq = comparisonQuery{size: defaultComparisonPage}
+		p  market.Problems
+	)
+	q, err := url.ParseQuery(raw)
+	if err != nil {
+		return cq, market.Invalid("query", "is not valid URL encoding")
+	}
+	for _, name := range comparisonParams {
+		vs := q[name]
+		if len(vs) > 1 {
+			p.Add(name, "must be given at most once")
+			continue
+		}
+		if len(vs) == 0 || vs[0] == "" {
+			continue
+		}
+		switch v := vs[0]; name {
+		case "format":
+			switch v {
+			case "csv":
+				cq.csv = true
+			case "json":
+			default:
+				p.Add("format", "must be json or csv")
+			}
+		case "cursor":
+			n, ok := decodeOffset(v)
+			if !ok {
+				p.Add("cursor", "is not a cursor this API gave out")
+				continue
+			}
+			cq.offset = n
+		case "page_size":
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				p.Add("page_size", "must be an integer")
+			} else if n < 1 || n > maxComparisonPage {
+				p.Add("page_size", "must be between 1 and %d", maxComparisonPage)
+			} else {
+				cq.size = n
+			}
+		}
+	}
+	return cq, p.Err()
+}
+
+// A comparison cursor is the offset of the next page's first row, in the
+// opaque form of every cursor.
+func encodeOffset(n int) string { return market.EncodeCursor("row", strconv.Itoa(n)) }
+
+func decodeOffset(s string) (int, bool) {
+	keys, err := market.DecodeCursor(s)
+	if err != nil || len(keys) != 2 || keys[0] != "row" {
+		return 0, false
+	}
+	n, err := strconv.Atoi(keys[1])
+	if err != nil || n < 1 || strconv.Itoa(n) != keys[1] {
+		return 0, false
+	}
+	return n, true
+}
+
+// builtComparison is a comparison rendered as CSV and as the pieces of
+// its JSON pages: the encoded rows one after another, comma-separated,
+// with where each starts, and the members before and after the rows.
 type builtComparison struct {
-	json, csv []byte
+	csv      []byte
+	tenderID []byte // JSON string
+	before   []byte // criteria, budget and lowest price members
+	rows     []byte // every row, comma-separated
+	starts   []int  // where each row starts in rows, and len(rows)+1
+	after    []byte // sensitivity, sector mix, total rows, in-house rank members
+}
+
+// buildComparison renders r, the whole table, both ways.
+func buildComparison(r *comparisonResponse) (*builtComparison, error) {
+	b := &builtComparison{csv: comparisonCSV(r), starts: make([]int, 0, len(r.Rows)+1)}
+	var err error
+	if b.tenderID, err = json.Marshal(r.TenderID); err != nil {
+		return nil, err
+	}
+	if b.before, err = members(struct {
+		Criteria         []criterionJSON `json:"criteria"`
+		BudgetPence      int64           `json:"budget_pence"`
+		LowestPricePence int64           `json:"lowest_price_pence"`
+	}{r.Criteria, r.BudgetPence, r.LowestPricePence}); err != nil {
+		return nil, err
+	}
+	if b.after, err = members(struct {
+		Sensitivity sensitivityJSON `json:"sensitivity"`
+		SectorMix   map[string]int  `json:"sector_mix"`
+		TotalRows   int             `json:"total_rows"`
+		InHouseRank int             `json:"in_house_rank,omitempty"`
+	}{r.Sensitivity, r.SectorMix, r.TotalRows, r.InHouseRank}); err != nil {
+		return nil, err
+	}
+	for i := range r.Rows {
+		row, err := json.Marshal(&r.Rows[i])
+		if err != nil {
+			return nil, err
+		}
+		b.starts = append(b.starts, len(b.rows))
+		b.rows = append(append(b.rows, row...), ',')
+	}
+	b.starts = append(b.starts, len(b.rows))
+	return b, nil
+}
+
+// members is the JSON object v without its braces.
+func members(v any) ([]byte, error) {
+	o, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return o[1 : len(o)-1], nil
+}
+
+// page returns the JSON page of up to size rows from offset on, in three
+// parts to write one after another; the rows are not copied.
+func (b *builtComparison) page(status string, offset, size int) (head, rows, tail []byte) {
+	n := len(b.starts) - 1
+	from := min(offset, n)
+	to := min(from+size, n)
+	head = make([]byte, 0, 64+len(b.tenderID)+len(b.before))
+	head = append(head, `{"tender_id":`...)
+	head = append(head, b.tenderID...)
+	head = append(head, `,"status":`...)
+	head = strconv.AppendQuote(head, status) // a plain lower-case word
+	head = append(head, ',')
+	head = append(head, b.before...)
+	head = append(head, `,"rows":[`...)
+	if to > from {
+		rows = b.rows[b.starts[from] : b.starts[to]-1] // without the last comma
+	}
+	tail = make([]byte, 0, 48+len(b.after))
+	tail = append(tail, "],"...)
+	tail = append(tail, b.after...)
+	if to < n {
+		tail = append(tail, `,"next_cursor":"`...)
+		tail = append(tail, encodeOffset(to)...)
+		tail = append(tail, '"')
+	}
+	tail = append(tail, '}')
+	return head, rows, tail
 }
 
 // comparisonMemo keeps, in this process only, the last comparison built

@@ -12,6 +12,7 @@ import (
 
 	"github.com/csmarket/csmarket/internal/market"
 	"github.com/golang-jwt/jwt/v5"
+	lru "github.com/hashicorp/golang-lru/v2"
 )
 
 // Token limits.
@@ -23,6 +24,11 @@ const (
 	// Leeway is the clock skew tolerated between the replica that signed a
 	// token and the one checking it, on exp, nbf and iat.
 	Leeway = 30 * time.Second
+
+	// VerifiedMemoSize bounds how many verified access tokens one Tokens
+	// remembers (a few hundred bytes each): enough for every user active
+	// within a token's lifetime on a busy replica.
+	VerifiedMemoSize = 16_384
 
 	// RefreshPrefix starts every refresh token, so that one is recognised
 	// at a glance (and by secret scanners) and never parsed as a JWT.
@@ -41,6 +47,22 @@ type Tokens struct {
 	ks       *KeySet
 	issuer   string
 	audience string
+
+	// verified remembers the claims of access tokens whose signature and
+	// claims were checked, by the SHA-256 of the whole token, so that a
+	// client's next request skips the Ed25519 verification (most of the
+	// cost of signing a request in). The signature of a given string never
+	// changes verdict and the key set never changes while the process
+	// runs, so this is safe; the times are still checked against now on
+	// every use, and a token that was refused is never remembered.
+	verified *lru.Cache[[sha256.Size]byte, verifiedToken]
+}
+
+// verifiedToken is what VerifyAccess remembers of a verified token: its
+// claims, and its not-before time (zero when it has none).
+type verifiedToken struct {
+	claims    market.AccessClaims
+	notBefore time.Time
 }
 
 var _ market.Tokens = (*Tokens)(nil)
@@ -48,7 +70,13 @@ var _ market.Tokens = (*Tokens)(nil)
 // NewTokens returns tokens issued by issuer for audience, both of which a
 // token must carry to be accepted.
 func NewTokens(ks *KeySet, issuer, audience string) *Tokens {
-	return &Tokens{ks: ks, issuer: issuer, audience: audience}
+	return newTokens(ks, issuer, audience, VerifiedMemoSize)
+}
+
+// newTokens is NewTokens remembering at most memo verified tokens.
+func newTokens(ks *KeySet, issuer, audience string, memo int) *Tokens {
+	verified, _ := lru.New[[sha256.Size]byte, verifiedToken](memo)
+	return &Tokens{ks: ks, issuer: issuer, audience: audience, verified: verified}
 }
 
 // claims is an access token's payload. aud is always a JSON array (the
@@ -95,10 +123,40 @@ func (t *Tokens) IssueAccess(c market.AccessClaims) (string, error) {
 // EUNAUTHORIZED with a message that does not say which check failed,
 // except that an expired token says so, so that the client knows to
 // refresh.
+//
+// A token verified before is recognised by its hash and only its times
+// are checked again, with the same rules and leeway as the parser's.
 func (t *Tokens) VerifyAccess(token string, now time.Time) (market.AccessClaims, error) {
 	if token == "" || len(token) > MaxAccessTokenLen {
 		return market.AccessClaims{}, errInvalidToken
 	}
+	sum := sha256.Sum256([]byte(token))
+	if v, ok := t.verified.Get(sum); ok {
+		return v.check(now)
+	}
+	c, err := t.verifyAccess(token, now)
+	if err == nil {
+		t.verified.Add(sum, c)
+	}
+	return c.claims, err
+}
+
+// check applies the parser's time rules to a remembered token: expired
+// once now is Leeway past exp; not yet valid while now is more than Leeway
+// before nbf or iat. Expiry is reported first, as the parser does.
+func (v verifiedToken) check(now time.Time) (market.AccessClaims, error) {
+	if !now.Before(v.claims.ExpiresAt.Add(Leeway)) {
+		return market.AccessClaims{}, errExpiredToken
+	}
+	if now.Before(v.claims.IssuedAt.Add(-Leeway)) || (!v.notBefore.IsZero() && now.Before(v.notBefore.Add(-Leeway))) {
+		return market.AccessClaims{}, errInvalidToken
+	}
+	return v.claims, nil
+}
+
+// verifyAccess is VerifyAccess without the memo: the signature and every
+// claim checked by the parser.
+func (t *Tokens) verifyAccess(token string, now time.Time) (verifiedToken, error) {
 	p := jwt.NewParser(
 		jwt.WithValidMethods([]string{jwt.SigningMethodEdDSA.Alg()}),
 		jwt.WithExpirationRequired(),
@@ -112,21 +170,25 @@ func (t *Tokens) VerifyAccess(token string, now time.Time) (market.AccessClaims,
 	var c claims
 	_, err := p.ParseWithClaims(token, &c, t.key)
 	if errors.Is(err, jwt.ErrTokenExpired) {
-		return market.AccessClaims{}, errExpiredToken
+		return verifiedToken{}, errExpiredToken
 	} else if err != nil {
-		return market.AccessClaims{}, errInvalidToken
+		return verifiedToken{}, errInvalidToken
 	}
 	if c.Subject == "" || c.Org == "" || c.ID == "" || !knownRole(market.Role(c.Role)) || c.IssuedAt == nil {
-		return market.AccessClaims{}, errInvalidToken
+		return verifiedToken{}, errInvalidToken
 	}
-	return market.AccessClaims{
+	v := verifiedToken{claims: market.AccessClaims{
 		ID:             c.ID,
 		UserID:         c.Subject,
 		OrganisationID: c.Org,
 		Role:           market.Role(c.Role),
 		IssuedAt:       c.IssuedAt.UTC(),
 		ExpiresAt:      c.ExpiresAt.UTC(),
-	}, nil
+	}}
+	if c.NotBefore != nil {
+		v.notBefore = c.NotBefore.UTC()
+	}
+	return v, nil
 }
 
 // key finds the verifying key by the token's kid. It runs after the
