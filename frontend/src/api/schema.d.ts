@@ -855,10 +855,16 @@ export interface paths {
          *     evaluator (`incomplete`), and split each price among the commissioners
          *     with what it leaves of each one's running-cost allowance.
          *     `sensitivity` gives the range of price weights over which the leader
-         *     stays first; `sector_mix` the bids by sector. `?format=csv` gives the
-         *     same table as CSV. Only the tender's commissioners' buyers and assigned
-         *     evaluators who declared no conflict may read it (403); before the bid
-         *     deadline it is 409. Never cached outside the server.
+         *     stays first; `sector_mix` the bids by sector. The JSON answer is one
+         *     page of rows in rank order (`page_size`, from `cursor` on); every
+         *     page carries the facts of the whole table: the criteria, the lowest
+         *     price, the sensitivity, the sector mix, `total_rows` and the in-house
+         *     option's rank. A page is cut from the table as it stands when asked:
+         *     if scores change between pages, ranks may move. `?format=csv` gives
+         *     the whole table as CSV, whatever `page_size` says. Only the tender's
+         *     commissioners' buyers and assigned evaluators who declared no conflict
+         *     may read it (403); before the bid deadline it is 409. Never cached
+         *     outside the server.
          */
         get: operations["getComparison"];
         put?: never;
@@ -1563,10 +1569,16 @@ export interface components {
              * @description The lowest submitted price, which every price score is measured against.
              */
             lowest_price_pence: number;
-            /** @description In rank order. */
+            /** @description This page's rows, in rank order. */
             rows: components["schemas"]["ComparisonRow"][];
             sensitivity: components["schemas"]["Sensitivity"];
             sector_mix: components["schemas"]["SectorCounts"];
+            /** @description Rows in the whole table, the in-house row included. */
+            total_rows: number;
+            /** @description The in-house option's rank; omitted when the tender has none. */
+            in_house_rank?: number;
+            /** @description Pass as `cursor` for the next page; omitted on the last page. */
+            next_cursor?: string;
         };
         AwardInput: {
             bid_id: string;
@@ -4181,8 +4193,12 @@ export interface operations {
     getComparison: {
         parameters: {
             query?: {
-                /** @description `csv` for the table as CSV; `json` (the default) otherwise. */
+                /** @description `csv` for the whole table as CSV; `json` (the default), a page of it, otherwise. */
                 format?: "json" | "csv";
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string;
+                /** @description Rows per page (JSON only). */
+                page_size?: number;
             };
             header?: {
                 /**
