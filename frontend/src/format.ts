@@ -48,3 +48,36 @@ export function safeHref(url: string | undefined): string | null {
     return null;
   }
 }
+
+const dateTimeFormat = new Intl.DateTimeFormat("en-GB", {
+  day: "numeric",
+  month: "long",
+  year: "numeric",
+  hour: "2-digit",
+  minute: "2-digit",
+  timeZone: "Europe/London",
+  timeZoneName: "short",
+});
+
+/**
+ * formatDateTime shows an RFC 3339 time as UK time, e.g. "8 December 2026 at
+ * 12:00 GMT": deadlines are set and kept by English CCGs, so the zone is
+ * London's whatever the reader's clock says, and named.
+ */
+export function formatDateTime(rfc3339: string): string {
+  const d = new Date(rfc3339);
+  if (Number.isNaN(d.getTime())) return rfc3339;
+  // A deadline set to the second shows its seconds: 09:20 would read as a minute later than it is.
+  return (d.getUTCSeconds() === 0 ? dateTimeFormat : dateTimeSecondsFormat).format(d);
+}
+
+const dateTimeSecondsFormat = new Intl.DateTimeFormat("en-GB", {
+  day: "numeric",
+  month: "long",
+  year: "numeric",
+  hour: "2-digit",
+  minute: "2-digit",
+  second: "2-digit",
+  timeZone: "Europe/London",
+  timeZoneName: "short",
+});

@@ -4,7 +4,12 @@ import { loadReference, makeReference, type Reference } from "./reference";
 import { current, onChange, reloadMe, restore, signOut } from "./session";
 import { accountPage, roleLabels } from "./views/account";
 import { Directory, filtersFrom } from "./views/directory";
+import { comparisonPage } from "./views/comparison";
 import { listingPage } from "./views/listing";
+import { opportunitiesPage } from "./views/opportunities";
+import { tenderPage } from "./views/tender";
+import { tenderFormPage } from "./views/tender-form";
+import { banner } from "./views/form";
 import { operatorPage } from "./views/operator";
 import { errorSummary } from "./views/problem";
 import { renderProfile } from "./views/profile";
@@ -63,7 +68,10 @@ let notice: string | null = null;
 let justRegistered = false;
 
 // Pages that need a signed-in user; anyone else is asked to sign in first.
-const privatePages = new Set(["account", "listing", "operator"]);
+const privatePages = new Set(["account", "listing", "operator", "new-tender", "comparison"]);
+
+// A banner for the tender page shown next, e.g. after publishing it.
+let tenderNotice: HTMLElement | null = null;
 
 function signInUrl(next: string): string {
   return `?page=sign-in&next=${encodeURIComponent(next)}`;
@@ -74,7 +82,10 @@ function renderAccountNav(): void {
   const me = current();
   const item = (href: string, text: string) => h("li", null, h("a", { href, class: "account-nav__link" }, text));
   if (!me) {
-    replace(accountNav, h("ul", { class: "account-nav__list" }, item("?page=sign-in", "Sign in"), item("?page=register", "Register")));
+    replace(
+      accountNav,
+      h("ul", { class: "account-nav__list" }, item("?page=opportunities", "Opportunities"), item("?page=sign-in", "Sign in"), item("?page=register", "Register")),
+    );
     return;
   }
   const out = h("button", { type: "button", class: "account-nav__button" }, "Sign out");
@@ -95,6 +106,8 @@ function renderAccountNav(): void {
     h(
       "ul",
       { class: "account-nav__list" },
+      item("?page=opportunities", "Opportunities"),
+      me.role === "buyer" && me.organisation.kind === "buyer" ? item("?page=new-tender", "Publish a tender") : null,
       me.role === "supplier" ? item("?page=listing", "Your listing") : null,
       me.role === "operator" ? item("?page=operator", "Approvals") : null,
       item("?page=account", "Your account"),
@@ -146,6 +159,13 @@ async function accountView(name: string, params: URLSearchParams, signal: AbortS
           navigate("?page=sign-in");
         },
       );
+    case "opportunities":
+      return opportunitiesPage(await reference(), params, (url) => navigate(url), signal);
+    case "tender": {
+      const shown = tenderNotice;
+      tenderNotice = null;
+      return tenderPage(params.get("id") ?? "", me, await reference(), shown, signal);
+    }
   }
   if (!me) return notFound();
   switch (name) {
@@ -160,6 +180,13 @@ async function accountView(name: string, params: URLSearchParams, signal: AbortS
       return listingPage(me, await reference(), signal);
     case "operator":
       return operatorPage(me, await reference());
+    case "new-tender":
+      return tenderFormPage(me, await reference(), (t) => {
+        tenderNotice = banner("success", "Your tender is published", "Suppliers can see it in Opportunities, ask questions and bid until the deadline.");
+        navigate(`?page=tender&id=${encodeURIComponent(t.id)}`);
+      });
+    case "comparison":
+      return comparisonPage(params.get("id") ?? "", me, signal);
   }
   return notFound();
 }

@@ -76,6 +76,9 @@ export async function startServer() {
     // The tests sign in many times from one address; the limit itself is
     // tested in the API, and its message here with a stubbed answer.
     CSM_RATE_LOGIN: process.env.CSM_RATE_LOGIN ?? "1000/1m",
+    // A tender may be published with a bid deadline seconds away, so that
+    // the browser tests can run a whole procurement while they wait.
+    CSM_MIN_TENDER_PERIOD: "0s",
   };
   const seed = spawnSync(bin, ["seed"], { env, encoding: "utf8", timeout: 120_000 });
   if (seed.status !== 0) {

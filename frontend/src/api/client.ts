@@ -194,3 +194,139 @@ export function approveOrganisation(token: string, id: string): Promise<Organisa
     client.POST("/api/v1/operator/organisations/{id}/approve", { params: { path: { id } }, headers: bearer(token) }),
   );
 }
+
+// Tenders, questions, bids and their evaluation.
+
+export type Tender = components["schemas"]["Tender"];
+export type TenderInput = components["schemas"]["TenderInput"];
+export type TenderList = components["schemas"]["TenderList"];
+export type TenderStatus = components["schemas"]["TenderStatus"];
+export type Criterion = components["schemas"]["Criterion"];
+export type Question = components["schemas"]["Question"];
+export type Bid = components["schemas"]["Bid"];
+export type BidInput = components["schemas"]["BidInput"];
+export type Comparison = components["schemas"]["Comparison"];
+export type ComparisonRow = components["schemas"]["ComparisonRow"];
+export type TenderQuery = NonNullable<paths["/api/v1/tenders"]["get"]["parameters"]["query"]>;
+
+/** TenderWithTag is a tender and the ETag an edit of its draft sends as If-Match. */
+export interface TenderWithTag {
+  tender: Tender;
+  etag: string;
+}
+
+// idempotencyKey makes a key for one user action, so that a retry of the
+// same request after a lost answer does not do the work twice.
+function idempotencyKey(): string {
+  return crypto.randomUUID();
+}
+
+/** listTenders reads a page of opportunities; token (optional) shows a buyer's drafts with status=draft. */
+export function listTenders(query: TenderQuery, token: string | null, signal?: AbortSignal): Promise<TenderList> {
+  return call(() => client.GET("/api/v1/tenders", { params: { query }, headers: token ? bearer(token) : {}, signal }));
+}
+
+/** getTender reads one tender as the caller may see it (the baseline only for its commissioners). */
+export async function getTender(id: string, token: string | null, signal?: AbortSignal): Promise<TenderWithTag> {
+  const { data, response } = await send(() =>
+    client.GET("/api/v1/tenders/{id}", { params: { path: { id } }, headers: token ? bearer(token) : {}, signal }),
+  );
+  return { tender: data, etag: response.headers.get("ETag") ?? "" };
+}
+
+export async function createTender(token: string, body: TenderInput): Promise<TenderWithTag> {
+  const { data, response } = await send(() =>
+    client.POST("/api/v1/tenders", { params: { header: { "Idempotency-Key": idempotencyKey() } }, headers: bearer(token), body }),
+  );
+  return { tender: data, etag: response.headers.get("ETag") ?? "" };
+}
+
+/** updateTender replaces a draft's fields with body's (a merge patch); etag is the version it is based on. */
+export async function updateTender(
+  token: string,
+  id: string,
+  etag: string,
+  body: components["schemas"]["TenderPatch"],
+): Promise<TenderWithTag> {
+  const { data, response } = await send(() =>
+    client.PATCH("/api/v1/tenders/{id}", { params: { path: { id }, header: { "If-Match": etag } }, headers: bearer(token), body }),
+  );
+  return { tender: data, etag: response.headers.get("ETag") ?? "" };
+}
+
+export async function publishTender(token: string, id: string): Promise<TenderWithTag> {
+  const { data, response } = await send(() => client.POST("/api/v1/tenders/{id}/publish", { params: { path: { id } }, headers: bearer(token) }));
+  return { tender: data, etag: response.headers.get("ETag") ?? "" };
+}
+
+export function listQuestions(id: string, token: string | null, signal?: AbortSignal): Promise<Question[]> {
+  return call(() =>
+    client.GET("/api/v1/tenders/{id}/questions", { params: { path: { id } }, headers: token ? bearer(token) : {}, signal }),
+  ).then((d) => d.items);
+}
+
+export function askQuestion(token: string, id: string, question: string): Promise<Question> {
+  return call(() =>
+    client.POST("/api/v1/tenders/{id}/questions", {
+      params: { path: { id }, header: { "Idempotency-Key": idempotencyKey() } },
+      headers: bearer(token),
+      body: { question },
+    }),
+  );
+}
+
+export function answerQuestion(token: string, id: string, qid: string, answer: string): Promise<Question> {
+  return call(() =>
+    client.POST("/api/v1/tenders/{id}/questions/{qid}/answer", { params: { path: { id, qid } }, headers: bearer(token), body: { answer } }),
+  );
+}
+
+export function listBids(token: string, id: string, signal?: AbortSignal): Promise<Bid[]> {
+  return call(() => client.GET("/api/v1/tenders/{id}/bids", { params: { path: { id } }, headers: bearer(token), signal })).then((d) => d.items);
+}
+
+export function submitBid(token: string, id: string, body: BidInput): Promise<Bid> {
+  return call(() =>
+    client.POST("/api/v1/tenders/{id}/bids", {
+      params: { path: { id }, header: { "Idempotency-Key": idempotencyKey() } },
+      headers: bearer(token),
+      body,
+    }),
+  );
+}
+
+export function reviseBid(token: string, id: string, bid: string, body: BidInput): Promise<Bid> {
+  return call(() => client.PUT("/api/v1/tenders/{id}/bids/{bid}", { params: { path: { id, bid } }, headers: bearer(token), body }));
+}
+
+export function withdrawBid(token: string, id: string, bid: string): Promise<Bid> {
+  return call(() => client.POST("/api/v1/tenders/{id}/bids/{bid}/withdraw", { params: { path: { id, bid } }, headers: bearer(token) }));
+}
+
+export function declareNoConflict(token: string, id: string) {
+  return call(() =>
+    client.POST("/api/v1/tenders/{id}/conflict-declaration", { params: { path: { id } }, headers: bearer(token), body: { conflict: false } }),
+  );
+}
+
+export function listEvaluators(token: string, id: string, signal?: AbortSignal) {
+  return call(() => client.GET("/api/v1/tenders/{id}/evaluators", { params: { path: { id } }, headers: bearer(token), signal })).then(
+    (d) => d.items,
+  );
+}
+
+export function getComparison(token: string, id: string, signal?: AbortSignal): Promise<Comparison> {
+  return call(() => client.GET("/api/v1/tenders/{id}/comparison", { params: { path: { id } }, headers: bearer(token), signal })) as Promise<Comparison>;
+}
+
+/** getComparisonCSV reads the comparison as CSV, for a download the page makes from it. */
+export async function getComparisonCSV(token: string, id: string): Promise<string> {
+  const { data } = await send(() =>
+    client.GET("/api/v1/tenders/{id}/comparison", {
+      params: { path: { id }, query: { format: "csv" } },
+      headers: { ...bearer(token), Accept: "text/csv" },
+      parseAs: "text",
+    }),
+  );
+  return data as unknown as string;
+}

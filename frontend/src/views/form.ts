@@ -29,7 +29,9 @@ function hintOf(id: string, hint?: string): HTMLElement | null {
 }
 
 export interface InputOptions extends Common {
-  type?: "text" | "email" | "password" | "url" | "tel";
+  type?: "text" | "email" | "password" | "url" | "tel" | "datetime-local";
+  /** step is the input's step, e.g. "1" for a datetime-local with seconds. */
+  step?: string;
   value?: string;
   autocomplete?: string;
   inputmode?: "numeric" | "decimal" | "email" | "tel" | "url";
@@ -55,7 +57,7 @@ export function textInput(o: InputOptions): { field: Field; control: HTMLInputEl
   };
   const control = o.rows
     ? h("textarea", { ...attrs, rows: o.rows })
-    : h("input", { ...attrs, type: o.type ?? "text" });
+    : h("input", { ...attrs, type: o.type ?? "text", step: o.step ?? null });
   control.value = o.value ?? "";
   const box = o.prefix
     ? h("div", { class: "input-prefix" }, h("span", { class: "input-prefix__text", "aria-hidden": "true" }, o.prefix), control)

@@ -1,0 +1,498 @@
+// One tender: what anyone may read, and what the signed-in user may do with
+// it: a supplier asks questions and bids; a commissioner's buyer answers
+// questions and, after the deadline, declares its interests and compares.
+import {
+  answerQuestion,
+  askQuestion,
+  declareNoConflict,
+  getTender,
+  listBids,
+  listEvaluators,
+  listQuestions,
+  reviseBid,
+  submitBid,
+  withdrawBid,
+  type Bid,
+  type BidInput,
+  type FieldError,
+  type Me,
+  type Question,
+  type Tender,
+} from "../api/client";
+import { h, replace } from "../dom";
+import { formatDateTime, formatPence, sectorLabels } from "../format";
+import type { Reference } from "../reference";
+import { authed } from "../session";
+import { banner, invalid, parsePounds, penceToPounds, showProblem, textInput, type Field } from "./form";
+import { statusTag } from "./opportunities";
+import { errorSummary } from "./problem";
+import type { Page } from "./signin";
+
+/** isCommissioner says whether me buys for one of the tender's commissioners. */
+export function isCommissioner(me: Me | null, t: Tender): boolean {
+  return !!me && me.role === "buyer" && t.commissioners.some((c) => c.id === me.organisation.id);
+}
+
+function row(term: string, value: Node | string): HTMLElement {
+  return h("div", { class: "summary-list__row" }, h("dt", { class: "summary-list__key" }, term), h("dd", { class: "summary-list__value" }, value));
+}
+
+function paragraphs(text: string, className?: string): HTMLElement[] {
+  return text
+    .split(/\n\s*\n/)
+    .map((t) => t.trim())
+    .filter(Boolean)
+    .map((t) => h("p", { class: className ?? null }, t));
+}
+
+function time(rfc3339: string | undefined): Node | string {
+  return rfc3339 ? h("time", { datetime: rfc3339 }, formatDateTime(rfc3339)) : "Not set";
+}
+
+function percent(ppm: number): string {
+  return `${(ppm / 10000).toLocaleString("en-GB", { maximumFractionDigits: 2 })}%`;
+}
+
+/**
+ * tenderPage shows tender id. notice, when given, is a banner shown on top
+ * (e.g. "Your tender is published").
+ */
+export async function tenderPage(id: string, me: Me | null, ref: Reference, notice: HTMLElement | null, signal: AbortSignal): Promise<Page> {
+  const root = h("div", { class: "tender" });
+  let title = "Tender";
+  const load = async (top: HTMLElement | null, focus: boolean): Promise<void> => {
+    let t: Tender;
+    let questions: Question[];
+    try {
+      // A signed-in caller sees more: a commissioner the baseline and every question, a supplier its own.
+      const read = (tok: string | null) => Promise.all([getTender(id, tok, signal).then((r) => r.tender), listQuestions(id, tok, signal)]);
+      [t, questions] = await (me ? authed(read) : read(null));
+    } catch (err) {
+      if (err instanceof DOMException && err.name === "AbortError") return;
+      title = "Tender not found";
+      replace(
+        root,
+        h("a", { href: "?page=opportunities", class: "back-link" }, "Back to opportunities"),
+        h("h1", { class: "heading-xl", tabindex: -1 }, "Sorry, this tender could not be shown"),
+        errorSummary(err),
+      );
+      return;
+    }
+    title = t.title;
+    const reload = (b: HTMLElement | null) => void load(b, true);
+    const parts: (HTMLElement | null)[] = [
+      h("a", { href: "?page=opportunities", class: "back-link" }, "Back to opportunities"),
+      top,
+      h("span", { class: "caption" }, statusTag(t.status), " ", t.commissioners[0]?.name ?? ""),
+      h("h1", { class: "heading-xl", tabindex: -1 }, t.title),
+      ...paragraphs(t.description, "lede"),
+      awardPanel(t),
+      details(t, ref),
+      criteriaTable(t),
+      commissionersTable(t),
+      baseline(t),
+      questionsSection(t, questions, me, reload),
+    ];
+    if (me?.role === "supplier" && t.status !== "draft") parts.push(await bidSection(t, me, reload, signal));
+    if (isCommissioner(me, t)) parts.push(await evaluationSection(t, me!, reload, signal));
+    replace(root, ...parts);
+    if (focus) (root.querySelector<HTMLElement>(".banner") ?? root.querySelector<HTMLElement>("h1"))?.focus();
+  };
+  await load(notice, false);
+  return { el: root, title };
+}
+
+function awardPanel(t: Tender): HTMLElement | null {
+  if (t.status === "awarded" && t.award) {
+    return h(
+      "div",
+      { class: "banner banner--info award" },
+      h("h2", { class: "banner__title" }, "Awarded"),
+      h(
+        "p",
+        null,
+        "This contract was awarded to ",
+        h("strong", null, t.award.supplier.name),
+        t.award.supplier.sector ? ` (${sectorLabels[t.award.supplier.sector]})` : "",
+        " for ",
+        h("strong", null, formatPence(t.award.value_pence)),
+        t.awarded_at ? ` on ${formatDateTime(t.awarded_at)}.` : ".",
+      ),
+    );
+  }
+  if (t.status === "cancelled") return h("div", { class: "banner banner--info" }, h("h2", { class: "banner__title" }, "Cancelled"), t.cancel_reason ?? "");
+  if (t.status === "unsuccessful")
+    return h("div", { class: "banner banner--info" }, h("h2", { class: "banner__title" }, "Ended without award"), t.unsuccessful_reason ?? "");
+  return null;
+}
+
+function details(t: Tender, ref: Reference): HTMLElement {
+  return h(
+    "dl",
+    { class: "summary-list" },
+    row("Budget", t.budget_pence ? `Up to ${formatPence(t.budget_pence)}` : "Not given"),
+    row("Contract length", t.contract_months ? `${t.contract_months} months` : "Not given"),
+    row(
+      "Capabilities",
+      t.capabilities.length ? h("ul", { class: "chips" }, t.capabilities.map((c) => h("li", { class: "chip" }, ref.capabilityName(c)))) : "None listed",
+    ),
+    row("Regions", t.regions.map((r) => ref.regionName(r)).join(", ") || "None listed"),
+    row("Questions close", time(t.clarification_deadline)),
+    row("Bids close", time(t.bid_deadline)),
+    t.published_at ? row("Published", time(t.published_at)) : null,
+    t.standstill_ends_at && t.status === "standstill" ? row("Standstill ends", time(t.standstill_ends_at)) : null,
+  );
+}
+
+function criteriaTable(t: Tender): HTMLElement {
+  return h(
+    "section",
+    { class: "section" },
+    h("h2", { class: "heading-l" }, "How bids are scored"),
+    h(
+      "table",
+      { class: "table" },
+      h("caption", { class: "visually-hidden" }, "Award criteria and their weights"),
+      h("thead", null, h("tr", null, h("th", { scope: "col" }, "Criterion"), h("th", { scope: "col" }, "Kind"), h("th", { scope: "col", class: "num" }, "Weight"))),
+      h(
+        "tbody",
+        null,
+        t.criteria.map((c) =>
+          h(
+            "tr",
+            null,
+            h("th", { scope: "row" }, c.name, c.description ? h("span", { class: "table__hint" }, c.description) : null),
+            h("td", null, c.kind === "price" ? "Price" : "Quality"),
+            h("td", { class: "num" }, `${c.weight}%`),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+function commissionersTable(t: Tender): HTMLElement {
+  return h(
+    "section",
+    { class: "section" },
+    h("h2", { class: "heading-l" }, t.commissioners.length > 1 ? "Commissioners" : "Commissioner"),
+    h("p", { class: "hint" }, "Each CCG pays a share of the contract by its registered population."),
+    h(
+      "table",
+      { class: "table" },
+      h("thead", null, h("tr", null, h("th", { scope: "col" }, "CCG"), h("th", { scope: "col", class: "num" }, "Population"), h("th", { scope: "col", class: "num" }, "Cost share"))),
+      h(
+        "tbody",
+        null,
+        t.commissioners.map((c) =>
+          h(
+            "tr",
+            null,
+            h("th", { scope: "row" }, c.name, c.lead ? h("span", { class: "table__hint" }, "Lead commissioner") : null),
+            h("td", { class: "num" }, c.population.toLocaleString("en-GB")),
+            h("td", { class: "num" }, percent(c.cost_share_ppm)),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+function baseline(t: Tender): HTMLElement | null {
+  const b = t.in_house_baseline;
+  if (!b) return null;
+  return h(
+    "section",
+    { class: "section" },
+    h("h2", { class: "heading-l" }, "In-house option"),
+    h("p", { class: "hint" }, "Only your CCG and joint commissioners see this. It is compared with the bids after the deadline."),
+    h(
+      "dl",
+      { class: "summary-list" },
+      row("Cost", formatPence(b.price_pence)),
+      t.criteria.filter((c) => c.kind === "quality").map((c) => row(c.name, b.scores[c.key] === undefined ? "Not scored" : `${b.scores[c.key]} out of 4`)),
+    ),
+  );
+}
+
+function questionsSection(t: Tender, questions: Question[], me: Me | null, reload: (b: HTMLElement | null) => void): HTMLElement {
+  const answered = questions.filter((q) => q.answered_at);
+  const waiting = questions.filter((q) => !q.answered_at);
+  const commissioner = isCommissioner(me, t);
+  const section = h(
+    "section",
+    { class: "section", id: "questions" },
+    h("h2", { class: "heading-l" }, "Questions and answers"),
+    answered.length
+      ? h(
+          "ul",
+          { class: "qa-list" },
+          answered.map((q) => h("li", { class: "qa" }, h("p", { class: "qa__q" }, h("strong", null, "Q: "), q.question), h("p", { class: "qa__a" }, h("strong", null, "A: "), q.answer ?? ""))),
+        )
+      : h("p", null, "No questions have been answered yet."),
+  );
+  if (waiting.length) {
+    section.append(
+      h("h3", { class: "heading-m" }, commissioner ? "Waiting for your answer" : "Your questions waiting for an answer"),
+      h(
+        "ul",
+        { class: "qa-list" },
+        waiting.map((q) => h("li", { class: "qa qa--waiting" }, h("p", { class: "qa__q" }, h("strong", null, "Q: "), q.question), commissioner ? answerForm(t, q, reload) : h("p", { class: "hint" }, `Asked ${formatDateTime(q.asked_at)}`))),
+      ),
+    );
+  }
+  if (me?.role === "supplier" && t.status === "open") {
+    section.append(t.questions_open ? askForm(t, reload) : h("p", null, `Questions closed ${formatDateTime(t.clarification_deadline ?? "")}.`));
+  }
+  return section;
+}
+
+function askForm(t: Tender, reload: (b: HTMLElement | null) => void): HTMLElement {
+  const q = textInput({ id: "ask-question", label: "Ask a question", rows: 4, hint: "The question and its answer are published for every supplier to read, without your name." });
+  const problem = h("div");
+  const submit = h("button", { type: "submit", class: "button" }, "Send your question");
+  const form = h("form", { class: "form", novalidate: true }, problem, q.field.wrapper, submit);
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const text = q.control.value.trim();
+    if (!text) {
+      showProblem(problem, invalid([{ field: "question", message: "Enter your question" }]), [q.field], () => q.field);
+      return;
+    }
+    void (async () => {
+      submit.disabled = true;
+      try {
+        await authed((tok) => askQuestion(tok, t.id, text));
+      } catch (err) {
+        submit.disabled = false;
+        showProblem(problem, err, [q.field], (f) => (f === "question" ? q.field : null));
+        return;
+      }
+      reload(banner("success", "Your question has been sent", "The commissioner's answer will be published here for every supplier."));
+    })();
+  });
+  return form;
+}
+
+function answerForm(t: Tender, q: Question, reload: (b: HTMLElement | null) => void): HTMLElement {
+  const a = textInput({ id: `answer-${q.id}`, label: "Your answer", rows: 3, hint: "Published with the question for everyone; who asked is never shown." });
+  const problem = h("div");
+  const submit = h("button", { type: "submit", class: "button button--secondary" }, "Publish the answer");
+  const form = h("form", { class: "form form--inline", novalidate: true }, problem, a.field.wrapper, submit);
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const text = a.control.value.trim();
+    if (!text) {
+      showProblem(problem, invalid([{ field: "answer", message: "Enter your answer" }]), [a.field], () => a.field);
+      return;
+    }
+    void (async () => {
+      submit.disabled = true;
+      try {
+        await authed((tok) => answerQuestion(tok, t.id, q.id, text));
+      } catch (err) {
+        submit.disabled = false;
+        showProblem(problem, err, [a.field], (f) => (f === "answer" ? a.field : null));
+        return;
+      }
+      reload(banner("success", "Your answer is published", "Every supplier can now read the question and your answer."));
+    })();
+  });
+  return form;
+}
+
+async function bidSection(t: Tender, me: Me, reload: (b: HTMLElement | null) => void, signal: AbortSignal): Promise<HTMLElement> {
+  const section = h("section", { class: "section", id: "your-bid" }, h("h2", { class: "heading-l" }, "Your bid"));
+  let bids: Bid[];
+  try {
+    bids = await authed((tok) => listBids(tok, t.id, signal));
+  } catch (err) {
+    section.append(errorSummary(err));
+    return section;
+  }
+  const live = bids.find((b) => b.status === "submitted");
+  const withdrawn = bids.filter((b) => b.status === "withdrawn");
+  if (live) {
+    section.append(
+      h(
+        "dl",
+        { class: "summary-list" },
+        row("Status", h("strong", { class: "tag tag--tender-open" }, "Submitted")),
+        row("Price", formatPence(live.price_pence)),
+        row("Version", String(live.version)),
+        row("Last changed", time(live.updated_at)),
+        t.criteria.filter((c) => c.kind === "quality").map((c) => row(c.name, live.responses[c.key] ?? "")),
+      ),
+    );
+  } else if (withdrawn.length) {
+    section.append(h("p", null, `You withdrew your bid on ${formatDateTime(withdrawn[withdrawn.length - 1]!.withdrawn_at ?? "")}.`));
+  }
+  if (t.status !== "open") {
+    if (!live && !withdrawn.length) section.append(h("p", null, `${me.organisation.name} did not bid for this tender.`));
+    else section.append(h("p", { class: "hint" }, "The bid deadline has passed: bids can no longer be changed."));
+    return section;
+  }
+  section.append(h("p", { class: "hint" }, `Bids are sealed: no one else sees yours until the deadline, ${formatDateTime(t.bid_deadline ?? "")}. You can change or withdraw it until then.`));
+  section.append(bidForm(t, live ?? null, reload));
+  if (live) section.append(withdrawControl(t, live, reload));
+  return section;
+}
+
+function bidForm(t: Tender, live: Bid | null, reload: (b: HTMLElement | null) => void): HTMLElement {
+  const price = textInput({
+    id: "bid-price",
+    label: "Total price",
+    hint: "In pounds, for the whole contract, for example 420000 or 420,000.50.",
+    inputmode: "decimal",
+    width: "m",
+    prefix: "£",
+    value: live ? penceToPounds(live.price_pence) : "",
+  });
+  const quality = t.criteria.filter((c) => c.kind === "quality");
+  const responses = quality.map((c) => ({
+    key: c.key,
+    input: textInput({ id: `bid-${c.key}`, label: `${c.name} (${c.weight}%)`, hint: c.description, rows: 6, value: live?.responses[c.key] ?? "" }),
+  }));
+  const fields: Field[] = [price.field, ...responses.map((r) => r.input.field)];
+  const resolve = (f: string): Field | null => {
+    if (f === "price_pence") return price.field;
+    const m = /^responses\.(.+)$/.exec(f);
+    return m ? (responses.find((r) => r.key === m[1])?.input.field ?? null) : null;
+  };
+  const problem = h("div");
+  const label = live ? "Save the changes to your bid" : "Submit your bid";
+  const submit = h("button", { type: "submit", class: "button" }, label);
+  const form = h(
+    "form",
+    { class: "form", novalidate: true },
+    h("h3", { class: "heading-m" }, live ? "Change your bid" : "Submit a bid"),
+    problem,
+    price.field.wrapper,
+    responses.map((r) => r.input.field.wrapper),
+    submit,
+  );
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const errors: FieldError[] = [];
+    const pence = parsePounds(price.control.value);
+    if (pence === null || pence <= 0) errors.push({ field: "price_pence", message: "Enter your price in pounds, for example 420000" });
+    for (const r of responses) if (!r.input.control.value.trim()) errors.push({ field: `responses.${r.key}`, message: "Enter your response" });
+    if (errors.length) {
+      showProblem(problem, invalid(errors), fields, resolve);
+      return;
+    }
+    const body: BidInput = { price_pence: pence!, responses: Object.fromEntries(responses.map((r) => [r.key, r.input.control.value.trim()])) };
+    void (async () => {
+      submit.disabled = true;
+      submit.textContent = "Sending…";
+      try {
+        await authed((tok) => (live ? reviseBid(tok, t.id, live.id, body) : submitBid(tok, t.id, body)));
+      } catch (err) {
+        submit.disabled = false;
+        submit.textContent = label;
+        showProblem(problem, err, fields, resolve);
+        return;
+      }
+      reload(
+        banner(
+          "success",
+          live ? "Your bid has been changed" : "Your bid has been submitted",
+          `It stays sealed until the deadline, ${formatDateTime(t.bid_deadline ?? "")}.`,
+        ),
+      );
+    })();
+  });
+  return form;
+}
+
+function withdrawControl(t: Tender, live: Bid, reload: (b: HTMLElement | null) => void): HTMLElement {
+  const box = h("div", { class: "section" });
+  const problem = h("div");
+  const start = h("button", { type: "button", class: "button button--secondary" }, "Withdraw your bid");
+  const ask = () => {
+    const yes = h("button", { type: "button", class: "button button--warning" }, "Yes, withdraw the bid");
+    const no = h("button", { type: "button", class: "button button--secondary" }, "Keep the bid");
+    no.addEventListener("click", () => {
+      replace(box, problem, start);
+      start.focus();
+    });
+    yes.addEventListener("click", () => {
+      void (async () => {
+        yes.disabled = true;
+        try {
+          await authed((tok) => withdrawBid(tok, t.id, live.id));
+        } catch (err) {
+          yes.disabled = false;
+          replace(problem, errorSummary(err));
+          problem.querySelector<HTMLElement>(".error-summary")?.focus();
+          return;
+        }
+        reload(banner("success", "Your bid has been withdrawn", "You may submit a new bid until the deadline."));
+      })();
+    });
+    replace(box, problem, h("p", null, h("strong", null, "Withdraw your bid? "), "It will not be considered. You can submit a new one before the deadline."), h("div", { class: "button-group" }, yes, no));
+    yes.focus();
+  };
+  start.addEventListener("click", ask);
+  replace(box, problem, start);
+  return box;
+}
+
+async function evaluationSection(t: Tender, me: Me, reload: (b: HTMLElement | null) => void, signal: AbortSignal): Promise<HTMLElement> {
+  const section = h("section", { class: "section", id: "evaluation" }, h("h2", { class: "heading-l" }, "Evaluation"));
+  if (t.status === "draft" || t.status === "open" || t.status === "cancelled") {
+    section.append(
+      h(
+        "p",
+        null,
+        t.status === "open"
+          ? `Bids are sealed until the deadline, ${formatDateTime(t.bid_deadline ?? "")}. After it you can declare your interests and compare the bids.`
+          : "There are no bids to evaluate.",
+      ),
+    );
+    return section;
+  }
+  let mine: Awaited<ReturnType<typeof listEvaluators>>[number] | undefined;
+  try {
+    const evaluators = await authed((tok) => listEvaluators(tok, t.id, signal));
+    mine = evaluators.find((e) => e.user_id === me.user.id);
+  } catch (err) {
+    section.append(errorSummary(err));
+    return section;
+  }
+  const compare = h("p", null, h("a", { href: `?page=comparison&id=${encodeURIComponent(t.id)}`, class: "link" }, "Compare the bids"));
+  if (mine?.cleared) {
+    section.append(h("p", null, `You declared no conflict of interest on ${formatDateTime(mine.declared_at ?? "")}.`), compare);
+    return section;
+  }
+  if (mine?.declared) {
+    section.append(h("p", null, "You declared a conflict of interest, so you cannot read this tender's bids or scores."));
+    return section;
+  }
+  const problem = h("div");
+  const declare = h("button", { type: "button", class: "button" }, "I have no conflict of interest");
+  declare.addEventListener("click", () => {
+    void (async () => {
+      declare.disabled = true;
+      try {
+        await authed((tok) => declareNoConflict(tok, t.id));
+      } catch (err) {
+        declare.disabled = false;
+        replace(problem, errorSummary(err));
+        problem.querySelector<HTMLElement>(".error-summary")?.focus();
+        return;
+      }
+      reload(banner("success", "Your declaration is recorded", "You can now read and compare the bids."));
+    })();
+  });
+  section.append(
+    problem,
+    h(
+      "p",
+      null,
+      "Before you read any bid, declare your interests. Declare no conflict only if you have no financial, personal or professional interest in any bidder; it is recorded in the tender's audit trail and cannot be changed.",
+    ),
+    declare,
+  );
+  return section;
+}
