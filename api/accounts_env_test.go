@@ -131,6 +131,9 @@ func mustAccountEnv(tb testing.TB, engine string, adjust ...func(*Config)) *acct
 	e := &acctEnv{db: db, clock: newTestClock(), cache: c, keys: mustKeys(tb), logs: logs}
 	e.providers = cache.NewProviderStore(sqlstore.NewProviderStore(db, e.clock), c)
 	e.accounts = newTestAccounts(db, e.clock, e.providers, e.keys.set)
+	// As cmd wires it: users and organisations memoised, every account
+	// write through the wrapper retiring the memo.
+	e.accounts.Users = cache.NewUserStore(e.accounts.Users, c)
 	e.cfg = Config{
 		Providers:  e.providers,
 		Cache:      c,

@@ -58,10 +58,12 @@ func TestPublicTenderViews(t *testing.T) {
 					want(t, res2, b2, http.StatusOK)
 					res3, b3 := get(t, tenderPath(o.ID), actor{}, "If-None-Match", res.Header.Get("ETag"))
 					want(t, res3, b3, http.StatusNotModified)
-					// The supplier's request reads the tender once to learn
-					// it may not see the baseline; the view itself is cached.
-					if n := e.store.gets.Load() - before; n != 1 {
-						t.Errorf("%d store reads for two cached answers, want 1", n)
+					// The supplier's request reads the tender to learn it may
+					// not see the baseline (from the store, or from the
+					// tender memo that the detail's first read filled); the
+					// view itself is cached.
+					if n := e.store.gets.Load() - before; n > 1 {
+						t.Errorf("%d store reads for two cached answers, want at most 1", n)
 					}
 					if string(b2) != string(b) || res2.Header.Get("ETag") != res.Header.Get("ETag") {
 						t.Errorf("the supplier's view differs from the public one")

@@ -73,7 +73,9 @@ func mustTenderEnv(tb testing.TB, engine string, c *cache.Cache) *tenderEnv {
 		c = e.cache
 	}
 	e.store = &countingTenderStore{TenderStore: sqlstore.NewTenderStore(e.db, e.clock)}
-	evals := sqlstore.NewEvaluationStore(e.db, e.clock)
+	// As cmd wires it: evaluators memoised, every declaration and
+	// assignment retiring the memo.
+	evals := cache.NewEvaluationStore(sqlstore.NewEvaluationStore(e.db, e.clock), c)
 	e.tenders = &market.Tenders{
 		Store:           cache.NewTenderStore(e.store, c),
 		Declarations:    evals,
@@ -84,7 +86,7 @@ func mustTenderEnv(tb testing.TB, engine string, c *cache.Cache) *tenderEnv {
 	e.evaluations = &market.Evaluations{
 		Tenders:    e.tenders.Store,
 		Store:      evals,
-		Users:      sqlstore.NewUserStore(e.db, e.clock),
+		Users:      e.accounts.Users,
 		Clock:      e.clock,
 		Standstill: testStandstill,
 	}

@@ -58,7 +58,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 
 	tenderStore := cache.NewTenderStore(sqlstore.NewTenderStore(db, clock), c)
-	evaluationStore := sqlstore.NewEvaluationStore(db, clock)
+	evaluationStore := cache.NewEvaluationStore(sqlstore.NewEvaluationStore(db, clock), c)
 	tenders := &market.Tenders{
 		Store:           tenderStore,
 		Declarations:    evaluationStore,

@@ -8,6 +8,9 @@ import (
 
 type metrics struct {
 	hit, miss, err prometheus.Counter
+	memoHit        prometheus.Counter
+	memoMiss       prometheus.Counter
+	memoBypass     prometheus.Counter
 	invalidations  *prometheus.CounterVec
 	backendErrors  *prometheus.CounterVec
 	breakerOpen    prometheus.Gauge
@@ -35,6 +38,11 @@ func newMetrics(r prometheus.Registerer) *metrics {
 			Help: "1 while Redis is being skipped after a failure, else 0.",
 		})),
 	}
+	memo := register(r, prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "csm_cache_memo_requests_total",
+		Help: "Reads of private store data through the in-process memos by result: hit, miss (read from the store and kept), bypass (generation unknown; read from the store).",
+	}, []string{"result"}))
+	m.memoHit, m.memoMiss, m.memoBypass = memo.WithLabelValues("hit"), memo.WithLabelValues("miss"), memo.WithLabelValues("bypass")
 	return m
 }
 

@@ -2,6 +2,7 @@ package cache
 
 import (
 	"context"
+	"slices"
 
 	"github.com/csmarket/csmarket/internal/market"
 )
@@ -88,50 +89,127 @@ func (s *OrganisationStore) CountOrganisations(ctx context.Context, kind market.
 	return s.inner.CountOrganisations(ctx, kind)
 }
 
-// invalidateAfterWrite invalidates the directory after a committed write.
-// It runs on even if the client has gone away, since the write stands; its
-// failure is logged, counted and retried by Invalidate, and not returned,
-// since the write is stored.
-func (c *Cache) invalidateAfterWrite(ctx context.Context) {
-	_ = c.Invalidate(context.WithoutCancel(ctx), NSProviders)
+// invalidateAfterWrite invalidates the namespaces (the directory when none
+// is named) after a committed write. It runs on even if the client has
+// gone away, since the write stands; its failure is logged, counted and
+// retried by Invalidate, and not returned, since the write is stored.
+func (c *Cache) invalidateAfterWrite(ctx context.Context, ns ...string) {
+	if len(ns) == 0 {
+		ns = []string{NSProviders}
+	}
+	_ = c.Invalidate(context.WithoutCancel(ctx), ns...)
 }
+
+// NSAccounts retires the memos of users and organisations: every write of
+// a user or an organisation through UserStore invalidates it. It holds no
+// views, since account data is private.
+const NSAccounts = "accounts"
+
+// Sizes of the account memos of one process.
+const (
+	memoUsers         = 10_000
+	memoOrganisations = 10_000
+)
 
 // UserStore passes account reads and writes through to the inner store,
 // and invalidates the directory after the writes that change it: a
 // supplier registering with its listing, and an organisation being
 // disabled or re-enabled.
+//
+// It also keeps users and organisations read by ID in this process (see
+// Memo), since every signed-in request reads both to authenticate. Every
+// write of a user or an organisation invalidates NSAccounts, so that on
+// every process sharing the cache a disabled user or organisation is
+// refused from the next request on, as when each request read the store.
 type UserStore struct {
 	market.UserStore
 	cache *Cache
+	users *Memo[string, market.User]
+	orgs  *Memo[string, market.Organisation]
 }
 
 var _ market.UserStore = (*UserStore)(nil)
 
-// NewUserStore wraps inner so that its directory-changing writes invalidate
-// NSProviders.
+// NewUserStore wraps inner so that its writes invalidate NSAccounts, and
+// NSProviders when they change the directory, and so that GetUser and
+// GetOrganisation are memoised under NSAccounts.
 func NewUserStore(inner market.UserStore, c *Cache) market.UserStore {
-	return &UserStore{UserStore: inner, cache: c}
+	return &UserStore{
+		UserStore: inner,
+		cache:     c,
+		users:     NewMemo[string, market.User](c, NSAccounts, memoUsers, nil),
+		orgs:      NewMemo[string](c, NSAccounts, memoOrganisations, cloneOrganisation),
+	}
 }
 
-// Register writes through the inner store, then invalidates the directory
-// when a supplier has joined it.
+// GetUser returns the user, from the memo while no account write has
+// happened since it was read.
+func (s *UserStore) GetUser(ctx context.Context, id string) (market.User, error) {
+	return s.users.Get(ctx, id, func(ctx context.Context) (market.User, error) {
+		return s.UserStore.GetUser(ctx, id)
+	})
+}
+
+// GetOrganisation returns the organisation, from the memo while no account
+// write has happened since it was read.
+func (s *UserStore) GetOrganisation(ctx context.Context, id string) (market.Organisation, error) {
+	return s.orgs.Get(ctx, id, func(ctx context.Context) (market.Organisation, error) {
+		return s.UserStore.GetOrganisation(ctx, id)
+	})
+}
+
+// Register writes through the inner store, then invalidates the accounts,
+// and the directory when a supplier has joined it.
 func (s *UserStore) Register(ctx context.Context, o *market.Organisation, l *market.Listing, u *market.User) error {
 	if err := s.UserStore.Register(ctx, o, l, u); err != nil {
 		return err
 	}
 	if o.Kind == market.KindSupplier {
-		s.cache.invalidateAfterWrite(ctx)
+		s.cache.invalidateAfterWrite(ctx, NSAccounts, NSProviders)
+	} else {
+		s.cache.invalidateAfterWrite(ctx, NSAccounts)
 	}
 	return nil
 }
 
+// CreateUser writes through the inner store, then invalidates the
+// accounts.
+func (s *UserStore) CreateUser(ctx context.Context, u *market.User) error {
+	if err := s.UserStore.CreateUser(ctx, u); err != nil {
+		return err
+	}
+	s.cache.invalidateAfterWrite(ctx, NSAccounts)
+	return nil
+}
+
+// SetUserStatus writes through the inner store, then invalidates the
+// accounts, so that a disabled user's tokens stop working on every
+// process.
+func (s *UserStore) SetUserStatus(ctx context.Context, id string, st market.UserStatus) (market.User, error) {
+	u, err := s.UserStore.SetUserStatus(ctx, id, st)
+	if err != nil {
+		return u, err
+	}
+	s.cache.invalidateAfterWrite(ctx, NSAccounts)
+	return u, nil
+}
+
 // SetOrganisationStatus writes through the inner store, then invalidates the
-// directory, where a disabled supplier must no longer appear.
+// accounts and the directory, where a disabled supplier must no longer
+// appear.
 func (s *UserStore) SetOrganisationStatus(ctx context.Context, id string, st market.OrgStatus) (market.Organisation, error) {
 	o, err := s.UserStore.SetOrganisationStatus(ctx, id, st)
 	if err != nil {
 		return o, err
 	}
-	s.cache.invalidateAfterWrite(ctx)
+	s.cache.invalidateAfterWrite(ctx, NSAccounts, NSProviders)
 	return o, nil
+}
+
+// cloneOrganisation copies o's slices, so that a caller changing its copy
+// cannot change the memo's.
+func cloneOrganisation(o market.Organisation) market.Organisation {
+	o.Identifiers = slices.Clone(o.Identifiers)
+	o.Regions = slices.Clone(o.Regions)
+	return o
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"maps"
+	"slices"
 	"strconv"
 	"time"
 
@@ -91,17 +93,50 @@ func openEnvelope(env []byte) (int64, []byte, error) {
 // invalidate it either: a reload, a miss counted in the metrics or a slower
 // answer that followed every bid would tell the world that bids arrive,
 // which the sealed-bid rule forbids even as a count.
+//
+// It also keeps tenders read by ID in this process (see Memo), since every
+// request about a tender reads it first; every write that changes a
+// tender's row (CreateTender, SaveTender, which also records each award
+// step) invalidates NSTenders, which retires them on every process.
 type TenderStore struct {
 	market.TenderStore
-	cache *Cache
+	cache   *Cache
+	tenders *Memo[string, market.Tender]
 }
+
+// memoTenders bounds the tenders one process keeps.
+const memoTenders = 1_000
 
 var _ market.TenderStore = (*TenderStore)(nil)
 
 // NewTenderStore wraps inner so that its public-view-changing writes
 // invalidate NSTenders.
 func NewTenderStore(inner market.TenderStore, c *Cache) market.TenderStore {
-	return &TenderStore{TenderStore: inner, cache: c}
+	return &TenderStore{TenderStore: inner, cache: c, tenders: NewMemo[string](c, NSTenders, memoTenders, cloneTender)}
+}
+
+// GetTender returns the tender, from the memo while no tender write has
+// happened since it was read.
+func (s *TenderStore) GetTender(ctx context.Context, id string) (market.Tender, error) {
+	return s.tenders.Get(ctx, id, func(ctx context.Context) (market.Tender, error) {
+		return s.TenderStore.GetTender(ctx, id)
+	})
+}
+
+// cloneTender copies t's slices, map and baseline, so that a caller
+// changing its copy (as every tender write does before saving it) cannot
+// change the memo's.
+func cloneTender(t market.Tender) market.Tender {
+	t.Capabilities = slices.Clone(t.Capabilities)
+	t.Regions = slices.Clone(t.Regions)
+	t.Criteria = slices.Clone(t.Criteria)
+	t.JointCommissioners = slices.Clone(t.JointCommissioners)
+	if t.Baseline != nil {
+		b := *t.Baseline
+		b.Scores = maps.Clone(b.Scores)
+		t.Baseline = &b
+	}
+	return t
 }
 
 // CreateTender writes through the inner store, then invalidates the

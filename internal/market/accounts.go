@@ -220,9 +220,10 @@ func (a *Accounts) checkActive(ctx context.Context, u User) error {
 }
 
 // Authenticate turns a bearer access token into the request's principal.
-// The user and organisation are read on every request, so that a disabled
-// user's tokens stop working at once. EUNAUTHORIZED for any token it does
-// not accept.
+// The user and organisation are checked on every request, so that a
+// disabled user's tokens stop working at once (the store may answer from a
+// memo that every status change invalidates on every replica).
+// EUNAUTHORIZED for any token it does not accept.
 func (a *Accounts) Authenticate(ctx context.Context, token string) (*Principal, error) {
 	c, err := a.Tokens.VerifyAccess(token, a.Clock.Now())
 	if err != nil {
