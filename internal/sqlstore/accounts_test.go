@@ -735,16 +735,7 @@ func TestCreateListing(t *testing.T) {
 			}
 			close(start)
 			wg.Wait()
-			wins := 0
-			for _, err := range errs {
-				switch market.ErrorCode(err) {
-				case "":
-					wins++
-				case market.EPRECONDITION:
-				default:
-					t.Errorf("concurrent creation: %v", err)
-				}
-			}
+			wins := countWins(t, errs, market.EPRECONDITION, "creation")
 			if wins != 1 {
 				t.Errorf("%d concurrent creations succeeded, want exactly 1", wins)
 			}

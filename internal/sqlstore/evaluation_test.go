@@ -175,16 +175,7 @@ func TestDeclareConcurrently(t *testing.T) {
 		}
 		close(start)
 		wg.Wait()
-		wins := 0
-		for _, err := range errs {
-			switch market.ErrorCode(err) {
-			case "":
-				wins++
-			case market.ECONFLICT:
-			default:
-				t.Errorf("concurrent declaration: %v", err)
-			}
-		}
+		wins := countWins(t, errs, market.ECONFLICT, "declaration")
 		if evs := mustEvents(t, s.tenderStores)[before:]; wins != 1 || len(evs) != 1 {
 			t.Errorf("%d concurrent declarations succeeded with %d events, want 1 and 1", wins, len(evs))
 		}

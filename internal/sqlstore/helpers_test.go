@@ -204,3 +204,20 @@ func wantCode(tb testing.TB, err error, code string) {
 		tb.Fatalf("error code %q (%v), want %q", got, err, code)
 	}
 }
+
+// countWins counts the operations of a race that succeeded, failing the
+// test for any error but the refusal the losers must get.
+func countWins(tb testing.TB, errs []error, refusal, what string) int {
+	tb.Helper()
+	wins := 0
+	for _, err := range errs {
+		switch market.ErrorCode(err) {
+		case "":
+			wins++
+		case refusal:
+		default:
+			tb.Errorf("concurrent %s: %v", what, err)
+		}
+	}
+	return wins
+}

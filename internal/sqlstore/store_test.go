@@ -594,16 +594,7 @@ func TestUpdateListing(t *testing.T) {
 				}()
 			}
 			wg.Wait()
-			wins := 0
-			for _, err := range errs {
-				switch market.ErrorCode(err) {
-				case "":
-					wins++
-				case market.EPRECONDITION:
-				default:
-					t.Errorf("concurrent update: %v", err)
-				}
-			}
+			wins := countWins(t, errs, market.EPRECONDITION, "update")
 			if wins != 1 {
 				t.Fatalf("%d concurrent updates of version 2 succeeded, want exactly 1", wins)
 			}

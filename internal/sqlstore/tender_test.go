@@ -271,16 +271,7 @@ func TestTenderCreateGetSave(t *testing.T) {
 			}
 			close(start)
 			wg.Wait()
-			wins := 0
-			for _, err := range errs {
-				switch market.ErrorCode(err) {
-				case "":
-					wins++
-				case market.EPRECONDITION:
-				default:
-					t.Errorf("concurrent save: %v", err)
-				}
-			}
+			wins := countWins(t, errs, market.EPRECONDITION, "save")
 			if wins != 1 {
 				t.Errorf("%d concurrent saves of one version succeeded, want exactly 1", wins)
 			}
@@ -656,16 +647,7 @@ func TestQuestions(t *testing.T) {
 			}
 			close(start)
 			wg.Wait()
-			wins := 0
-			for _, err := range errs {
-				switch market.ErrorCode(err) {
-				case "":
-					wins++
-				case market.ECONFLICT:
-				default:
-					t.Errorf("concurrent answer: %v", err)
-				}
-			}
+			wins := countWins(t, errs, market.ECONFLICT, "answer")
 			if wins != 1 {
 				t.Errorf("%d concurrent answers kept, want exactly 1", wins)
 			}
@@ -859,16 +841,7 @@ func TestBids(t *testing.T) {
 			}
 			close(start)
 			wg.Wait()
-			wins := 0
-			for _, err := range errs {
-				switch market.ErrorCode(err) {
-				case "":
-					wins++
-				case market.ECONFLICT:
-				default:
-					t.Errorf("concurrent revision: %v", err)
-				}
-			}
+			wins := countWins(t, errs, market.ECONFLICT, "revision")
 			if vs, _ := s.ts.BidVersions(ctx, b2.ID); wins != 1 || len(vs) != 2 {
 				t.Errorf("%d concurrent revisions of version 1 succeeded and %d versions are kept, want 1 and 2", wins, len(vs))
 			}
@@ -899,16 +872,7 @@ func TestBidsConcurrent(t *testing.T) {
 		}
 		close(start)
 		wg.Wait()
-		wins := 0
-		for _, err := range errs {
-			switch market.ErrorCode(err) {
-			case "":
-				wins++
-			case market.ECONFLICT:
-			default:
-				t.Errorf("concurrent submission: %v", err)
-			}
-		}
+		wins := countWins(t, errs, market.ECONFLICT, "submission")
 		if wins != 1 {
 			t.Fatalf("%d of %d concurrent submissions succeeded, want exactly 1", wins, submitters)
 		}
