@@ -79,6 +79,8 @@ export async function startServer() {
     // A tender may be published with a bid deadline seconds away, so that
     // the browser tests can run a whole procurement while they wait.
     CSM_MIN_TENDER_PERIOD: "0s",
+    // No standstill, so that a browser test can confirm an award at once.
+    CSM_STANDSTILL: "0s",
   };
   const seed = spawnSync(bin, ["seed"], { env, encoding: "utf8", timeout: 120_000 });
   if (seed.status !== 0) {

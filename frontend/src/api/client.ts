@@ -207,6 +207,8 @@ export type Bid = components["schemas"]["Bid"];
 export type BidInput = components["schemas"]["BidInput"];
 export type Comparison = components["schemas"]["Comparison"];
 export type ComparisonRow = components["schemas"]["ComparisonRow"];
+export type ScoresInput = components["schemas"]["ScoresInput"];
+export type Feedback = components["schemas"]["Feedback"];
 export type TenderQuery = NonNullable<paths["/api/v1/tenders"]["get"]["parameters"]["query"]>;
 
 /** TenderWithTag is a tender and the ETag an edit of its draft sends as If-Match. */
@@ -317,6 +319,60 @@ export function listEvaluators(token: string, id: string, signal?: AbortSignal) 
 
 export function getComparison(token: string, id: string, signal?: AbortSignal): Promise<Comparison> {
   return call(() => client.GET("/api/v1/tenders/{id}/comparison", { params: { path: { id } }, headers: bearer(token), signal })) as Promise<Comparison>;
+}
+
+/**
+ * getWholeComparison reads every page of the comparison and returns them as
+ * one, so that a view can show (and act on) every bid.
+ */
+export async function getWholeComparison(token: string, id: string, signal?: AbortSignal): Promise<Comparison> {
+  let cursor: string | undefined;
+  let first: Comparison | undefined;
+  const rows: ComparisonRow[] = [];
+  do {
+    const page = (await call(() =>
+      client.GET("/api/v1/tenders/{id}/comparison", {
+        params: { path: { id }, query: { page_size: 1000, ...(cursor ? { cursor } : {}) } },
+        headers: bearer(token),
+        signal,
+      }),
+    )) as Comparison;
+    first ??= page;
+    rows.push(...page.rows);
+    cursor = page.next_cursor;
+  } while (cursor);
+  return { ...first, rows, next_cursor: undefined };
+}
+
+/** putScores records the caller's scores of one bid, replacing its earlier ones. */
+export function putScores(token: string, id: string, bid: string, body: ScoresInput) {
+  return call(() => client.PUT("/api/v1/tenders/{id}/bids/{bid}/scores", { params: { path: { id, bid } }, headers: bearer(token), body }));
+}
+
+export function awardTender(token: string, id: string, bidId: string, reason: string): Promise<Tender> {
+  return call(() => client.POST("/api/v1/tenders/{id}/award", { params: { path: { id } }, headers: bearer(token), body: { bid_id: bidId, reason } }));
+}
+
+export function confirmAward(token: string, id: string): Promise<Tender> {
+  return call(() => client.POST("/api/v1/tenders/{id}/award/confirm", { params: { path: { id } }, headers: bearer(token) }));
+}
+
+export function revokeAward(token: string, id: string, reason: string): Promise<Tender> {
+  return call(() => client.POST("/api/v1/tenders/{id}/award/revoke", { params: { path: { id } }, headers: bearer(token), body: { reason } }));
+}
+
+export function endUnsuccessful(token: string, id: string, reason: string): Promise<Tender> {
+  return call(() => client.POST("/api/v1/tenders/{id}/unsuccessful", { params: { path: { id } }, headers: bearer(token), body: { reason } }));
+}
+
+/** getFeedback reads a bidder's own result once the award is decided. */
+export function getFeedback(token: string, id: string, signal?: AbortSignal): Promise<Feedback> {
+  return call(() => client.GET("/api/v1/tenders/{id}/feedback", { params: { path: { id } }, headers: bearer(token), signal }));
+}
+
+/** ocdsUrl is the tender's public OCDS release package. */
+export function ocdsUrl(id: string): string {
+  return `${baseUrl}/api/v1/tenders/${encodeURIComponent(id)}/ocds`;
 }
 
 /** getComparisonCSV reads the comparison as CSV, for a download the page makes from it. */

@@ -2,13 +2,16 @@
 // it: a supplier asks questions and bids; a commissioner's buyer answers
 // questions and, after the deadline, declares its interests and compares.
 import {
+  ApiError,
   answerQuestion,
   askQuestion,
   declareNoConflict,
+  getFeedback,
   getTender,
   listBids,
   listEvaluators,
   listQuestions,
+  ocdsUrl,
   reviseBid,
   submitBid,
   withdrawBid,
@@ -94,7 +97,9 @@ export async function tenderPage(id: string, me: Me | null, ref: Reference, noti
       questionsSection(t, questions, me, reload),
     ];
     if (me?.role === "supplier" && t.status !== "draft") parts.push(await bidSection(t, me, reload, signal));
+    if (me?.role === "supplier" && (t.status === "standstill" || t.status === "awarded")) parts.push(await feedbackSection(t, me, signal));
     if (isCommissioner(me, t)) parts.push(await evaluationSection(t, me!, reload, signal));
+    if (t.status !== "draft") parts.push(openData(t));
     replace(root, ...parts);
     if (focus) (root.querySelector<HTMLElement>(".banner") ?? root.querySelector<HTMLElement>("h1"))?.focus();
   };
@@ -495,4 +500,46 @@ async function evaluationSection(t: Tender, me: Me, reload: (b: HTMLElement | nu
     declare,
   );
   return section;
+}
+
+// feedbackSection is an unsuccessful bidder's own result: its scores, its
+// rank among the bidders and the winner's total; never another's price.
+async function feedbackSection(t: Tender, me: Me, signal: AbortSignal): Promise<HTMLElement | null> {
+  let f: Awaited<ReturnType<typeof getFeedback>>;
+  try {
+    f = await authed((tok) => getFeedback(tok, t.id, signal));
+  } catch (err) {
+    // No submitted bid from this organisation: there is no feedback to give.
+    if (err instanceof ApiError && err.status === 404) return null;
+    if (err instanceof DOMException && err.name === "AbortError") return null;
+    return h("section", { class: "section", id: "feedback" }, h("h2", { class: "heading-l" }, "Your feedback"), errorSummary(err));
+  }
+  if (f.rank === 1 && f.winner.name === me.organisation.name) return null;
+  const pts = (n: number) => n.toLocaleString("en-GB", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  return h(
+    "section",
+    { class: "section", id: "feedback" },
+    h("h2", { class: "heading-l" }, "Your feedback"),
+    h(
+      "p",
+      null,
+      `Your bid ranked ${f.rank} of ${f.bidders} with ${pts(f.total)} points. The winning bid, from ${f.winner.name}, scored ${pts(f.winner.total)} points.`,
+    ),
+    h(
+      "dl",
+      { class: "summary-list" },
+      row("Your price", formatPence(f.price_pence)),
+      t.criteria.map((c) => row(`${c.name} (out of ${c.weight})`, f.scores[c.key] === undefined ? "Not scored" : pts(f.scores[c.key]!))),
+      row("Your quality points", pts(f.quality_total)),
+      row("Your total", pts(f.total)),
+    ),
+  );
+}
+
+function openData(t: Tender): HTMLElement {
+  return h(
+    "p",
+    { class: "section open-data" },
+    h("a", { href: ocdsUrl(t.id), class: "link", type: "application/json" }, "This tender as open data (OCDS JSON)"),
+  );
 }
