@@ -267,13 +267,7 @@ func (s *server) decided(c *gin.Context, t market.Tender, err error) {
 		s.fail(c, err)
 		return
 	}
-	ctx, p := c.Request.Context(), principal(c)
-	r, err := s.toTender(ctx, s.newOrgNames(), t, s.now(), market.CanSeeBaseline(p, &t))
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	writeTender(c, http.StatusOK, r)
+	s.writeOwnTender(c, http.StatusOK, t)
 }
 
 func (s *server) award(c *gin.Context) {

@@ -391,13 +391,8 @@ func (s *server) createTender(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	r, err := s.toTender(ctx, s.newOrgNames(), t, s.now(), market.CanSeeBaseline(p, &t))
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
 	c.Writer.Header()["Location"] = []string{"/api/v1/tenders/" + t.ID}
-	writeTender(c, http.StatusCreated, r)
+	s.writeOwnTender(c, http.StatusCreated, t)
 }
 
 // getTender serves the public view, cached, to anyone who may not see the
@@ -423,12 +418,19 @@ func (s *server) getTender(c *gin.Context) {
 		s.servePublicTender(c, id)
 		return
 	}
-	r, err := s.toTender(ctx, s.newOrgNames(), t, s.now(), market.CanSeeBaseline(p, &t))
+	s.writeOwnTender(c, http.StatusOK, t)
+}
+
+// writeOwnTender renders t for the caller (the baseline only to its
+// commissioners) and writes it, uncached.
+func (s *server) writeOwnTender(c *gin.Context, status int, t market.Tender) {
+	p := principal(c)
+	r, err := s.toTender(c.Request.Context(), s.newOrgNames(), t, s.now(), market.CanSeeBaseline(p, &t))
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	writeTender(c, http.StatusOK, r)
+	writeTender(c, status, r)
 }
 
 // servePublicTender serves a published tender as the public sees it,
@@ -708,18 +710,8 @@ func (s *server) publishTender(c *gin.Context) {
 	if !ok {
 		return
 	}
-	ctx, p := c.Request.Context(), principal(c)
-	t, err := s.tenders.Publish(ctx, p, id)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	r, err := s.toTender(ctx, s.newOrgNames(), t, s.now(), market.CanSeeBaseline(p, &t))
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	writeTender(c, http.StatusOK, r)
+	t, err := s.tenders.Publish(c.Request.Context(), principal(c), id)
+	s.decided(c, t, err)
 }
 
 func (s *server) cancelTender(c *gin.Context) {
@@ -732,16 +724,6 @@ func (s *server) cancelTender(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	ctx, p := c.Request.Context(), principal(c)
-	t, err := s.tenders.Cancel(ctx, p, id, req.Reason)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	r, err := s.toTender(ctx, s.newOrgNames(), t, s.now(), market.CanSeeBaseline(p, &t))
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	writeTender(c, http.StatusOK, r)
+	t, err := s.tenders.Cancel(c.Request.Context(), principal(c), id, req.Reason)
+	s.decided(c, t, err)
 }
