@@ -3,26 +3,13 @@
 // registering suppliers and CCGs, editing a listing with If-Match, and the
 // operator's approvals.
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
-import { startServer } from "./server.mjs";
+import { closeBrowser, openBrowser } from "./harness.mjs";
 
 const resultsDir = fileURLToPath(new URL("../test-results/", import.meta.url));
-const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const launchArgs = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 // The demo users `csmarket seed` creates.
 const password = "demo commissioning passphrase";
@@ -110,22 +97,11 @@ async function myOrganisationId(token) {
 describe("accounts in Chromium", () => {
   before(async () => {
     mkdirSync(resultsDir, { recursive: true });
-    server = await startServer();
-    base = `${server.url}/`;
-    userDataDir = mkdtempSync(join(tmpdir(), "csm-chromium-"));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: chromiumPath,
-      headless: true,
-      args: launchArgs,
-      viewport: { width: 1280, height: 900 },
-      locale: "en-GB",
-    });
+    ({ server, base, context, userDataDir } = await openBrowser());
   });
 
   after(async () => {
-    await context?.close();
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
-    await server?.stop();
+    await closeBrowser({ server, context, userDataDir });
   });
 
   test("a wrong password is refused in words, and a rate limit says how long to wait", async () => {

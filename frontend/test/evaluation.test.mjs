@@ -4,17 +4,13 @@
 // awards one and confirms; the public page shows the winner, and the losing
 // supplier reads its feedback.
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
-import { startServer } from "./server.mjs";
+import { closeBrowser, openBrowser } from "./harness.mjs";
 
 const resultsDir = fileURLToPath(new URL("../test-results/", import.meta.url));
-const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const launchArgs = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
 const password = "demo commissioning passphrase";
 const buyer = "buyer@birmingham-crosscity-ccg.example.nhs.uk";
@@ -79,10 +75,7 @@ describe("evaluation and award in Chromium", () => {
 
   before(async () => {
     mkdirSync(resultsDir, { recursive: true });
-    server = await startServer();
-    base = `${server.url}/`;
-    userDataDir = mkdtempSync(join(tmpdir(), "csm-chromium-"));
-    context = await chromium.launchPersistentContext(userDataDir, { executablePath: chromiumPath, headless: true, args: launchArgs, viewport: { width: 1280, height: 900 }, locale: "en-GB" });
+    ({ server, base, context, userDataDir } = await openBrowser());
 
     // The tender and its bids are set up through the API; the browser does the evaluation.
     const buyerToken = await token(buyer);
@@ -124,9 +117,7 @@ describe("evaluation and award in Chromium", () => {
   });
 
   after(async () => {
-    await context?.close();
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
-    await server?.stop();
+    await closeBrowser({ server, context, userDataDir });
   });
 
   test("the buyer declares, scores both bids (a missing justification is named), awards and confirms", async () => {

@@ -4,26 +4,13 @@
 // question and bids, the CCG answers in public and, after the deadline,
 // declares no conflict and compares the bids.
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
-import { startServer } from "./server.mjs";
+import { closeBrowser, openBrowser } from "./harness.mjs";
 
 const resultsDir = fileURLToPath(new URL("../test-results/", import.meta.url));
-const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const launchArgs = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 const password = "demo commissioning passphrase";
 const buyer = { email: "buyer@birmingham-crosscity-ccg.example.nhs.uk" };
@@ -105,22 +92,11 @@ describe("a procurement in Chromium", () => {
 
   before(async () => {
     mkdirSync(resultsDir, { recursive: true });
-    server = await startServer();
-    base = `${server.url}/`;
-    userDataDir = mkdtempSync(join(tmpdir(), "csm-chromium-"));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: chromiumPath,
-      headless: true,
-      args: launchArgs,
-      viewport: { width: 1280, height: 900 },
-      locale: "en-GB",
-    });
+    ({ server, base, context, userDataDir } = await openBrowser());
   });
 
   after(async () => {
-    await context?.close();
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
-    await server?.stop();
+    await closeBrowser({ server, context, userDataDir });
   });
 
   test("a CCG buyer publishes a tender; weights not adding up to 100 are named first", async () => {
