@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
-	"crypto/rand"
 	"crypto/x509"
-	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"log/slog"
@@ -26,6 +24,7 @@ import (
 	"github.com/csmarket/csmarket/internal/cache"
 	"github.com/csmarket/csmarket/internal/market"
 	"github.com/csmarket/csmarket/internal/ratelimit"
+	"github.com/csmarket/csmarket/internal/redistest"
 	"github.com/csmarket/csmarket/internal/sqlstore"
 	"github.com/csmarket/csmarket/internal/sqlstore/sqlstoretest"
 )
@@ -373,33 +372,8 @@ func (b *syncBuffer) errors() string {
 // test when the variable is not set.
 func mustRedis(tb testing.TB) (redis.UniversalClient, string) {
 	tb.Helper()
-	u := os.Getenv("TEST_REDIS_URL")
-	if u == "" {
-		tb.Skip("TEST_REDIS_URL not set: skipping the Redis case")
-	}
-	rdb, err := cache.RedisClient(u)
-	if err != nil {
-		tb.Fatalf("RedisClient: %v", err)
-	}
-	ctx := context.Background()
-	if err := rdb.Ping(ctx).Err(); err != nil {
-		tb.Fatalf("redis at TEST_REDIS_URL: %v", err)
-	}
-	var b [6]byte
-	rand.Read(b[:])
-	prefix := "csmtest:api:" + hex.EncodeToString(b[:]) + ":"
-	tb.Cleanup(func() {
-		iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-		var keys []string
-		for iter.Next(ctx) {
-			keys = append(keys, iter.Val())
-		}
-		for _, k := range keys {
-			rdb.Del(ctx, k)
-		}
-		rdb.Close()
-	})
-	return rdb, prefix
+	prefix := redistest.Prefix(tb)
+	return redistest.MustClient(tb, prefix), prefix
 }
 
 // redisIfSet is mustRedis without the skip: nil when TEST_REDIS_URL is

@@ -3,6 +3,7 @@ package cache
 import (
 	"bytes"
 	"context"
+	"github.com/csmarket/csmarket/internal/redistest"
 	"os"
 	"testing"
 	"time"
@@ -21,8 +22,8 @@ func BenchmarkFetchHit(b *testing.B) {
 			if os.Getenv("TEST_REDIS_URL") == "" {
 				b.Skip("TEST_REDIS_URL not set")
 			}
-			prefix := uniquePrefix(b)
-			return MustCache(b, Options{Redis: MustRedis(b, prefix), Prefix: prefix})
+			prefix := redistest.Prefix(b)
+			return MustCache(b, Options{Redis: redistest.MustClient(b, prefix), Prefix: prefix})
 		},
 	}
 	for _, name := range []string{"local", "redis"} {

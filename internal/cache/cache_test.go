@@ -2,8 +2,6 @@ package cache
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -19,45 +17,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/csmarket/csmarket/internal/redistest"
 )
-
-// MustRedis returns a client for TEST_REDIS_URL, skipping the test when it
-// is not set, and deletes every key under prefix when the test ends.
-func MustRedis(tb testing.TB, prefix string) redis.UniversalClient {
-	tb.Helper()
-	u := os.Getenv("TEST_REDIS_URL")
-	if u == "" {
-		tb.Skip("TEST_REDIS_URL not set: skipping the Redis cache tests")
-	}
-	rdb, err := RedisClient(u)
-	if err != nil {
-		tb.Fatalf("RedisClient(%q): %v", u, err)
-	}
-	ctx := context.Background()
-	if err := rdb.Ping(ctx).Err(); err != nil {
-		tb.Fatalf("redis at TEST_REDIS_URL: %v", err)
-	}
-	tb.Cleanup(func() {
-		var keys []string
-		iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-		for iter.Next(ctx) {
-			keys = append(keys, iter.Val())
-		}
-		for _, k := range keys {
-			rdb.Del(ctx, k)
-		}
-		rdb.Close()
-	})
-	return rdb
-}
-
-// uniquePrefix returns a Redis key prefix no other test uses.
-func uniquePrefix(tb testing.TB) string {
-	var b [6]byte
-	rand.Read(b[:])
-	name := strings.NewReplacer("/", "_", "{", "", "}", "", " ", "_").Replace(tb.Name())
-	return "csmtest:" + name + ":" + hex.EncodeToString(b[:]) + ":"
-}
 
 // MustCache returns a cache on o (Logger quiet, Registerer fresh unless
 // set), closed when the test ends.
@@ -92,9 +54,9 @@ func backends(t *testing.T) []backend {
 	}
 	var prefixes sync.Map // testing.TB -> its prefix, shared by its caches
 	return append(bs, backend{name: "redis", redis: true, new: func(tb testing.TB, o Options) *Cache {
-		prefix, _ := prefixes.LoadOrStore(tb, uniquePrefix(tb))
+		prefix, _ := prefixes.LoadOrStore(tb, redistest.Prefix(tb))
 		o.Prefix = prefix.(string)
-		o.Redis = MustRedis(tb, o.Prefix)
+		o.Redis = redistest.MustClient(tb, o.Prefix)
 		return MustCache(tb, o)
 	}})
 }
@@ -335,8 +297,8 @@ func TestTTL(t *testing.T) {
 		}
 	})
 	t.Run("redis", func(t *testing.T) {
-		prefix := uniquePrefix(t)
-		rdb := MustRedis(t, prefix)
+		prefix := redistest.Prefix(t)
+		rdb := redistest.MustClient(t, prefix)
 		c := MustCache(t, Options{Redis: rdb, Prefix: prefix})
 		src := &source{body: "v"}
 		ctx := context.Background()
@@ -534,8 +496,8 @@ func (p *proxy) setDown(down bool) {
 // reach Redis is not shadowed by the old views once Redis answers again,
 // and meanwhile this process serves the namespace from the store.
 func TestInvalidateRetried(t *testing.T) {
-	prefix := uniquePrefix(t)
-	direct := MustRedis(t, prefix)
+	prefix := redistest.Prefix(t)
+	direct := redistest.MustClient(t, prefix)
 	ctx := context.Background()
 	one, ok := direct.(*redis.Client)
 	if !ok {
@@ -582,8 +544,8 @@ func TestInvalidateRetried(t *testing.T) {
 // (evicted, Redis restarted without it) must not make the older views
 // current again, in Redis or in any near-cache.
 func TestLostGeneration(t *testing.T) {
-	prefix := uniquePrefix(t)
-	rdb := MustRedis(t, prefix)
+	prefix := redistest.Prefix(t)
+	rdb := redistest.MustClient(t, prefix)
 	ctx := context.Background()
 	a := MustCache(t, Options{Redis: rdb, Prefix: prefix})
 	b := MustCache(t, Options{Redis: mustClient(t, os.Getenv("TEST_REDIS_URL")), Prefix: prefix})
@@ -626,8 +588,8 @@ func TestPing(t *testing.T) {
 	if err := NewLocal().Ping(context.Background()); err != nil {
 		t.Errorf("local Ping = %v", err)
 	}
-	prefix := uniquePrefix(t)
-	c := MustCache(t, Options{Redis: MustRedis(t, prefix), Prefix: prefix})
+	prefix := redistest.Prefix(t)
+	c := MustCache(t, Options{Redis: redistest.MustClient(t, prefix), Prefix: prefix})
 	if err := c.Ping(context.Background()); err != nil {
 		t.Errorf("redis Ping = %v", err)
 	}

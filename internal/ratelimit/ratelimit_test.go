@@ -3,8 +3,6 @@ package ratelimit
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,45 +16,11 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/csmarket/csmarket/internal/redistest"
 )
 
 var perMinute = Limit{Events: 10, Per: time.Minute}
-
-// MustRedis returns a client for TEST_REDIS_URL, skipping the test when it
-// is not set, and deletes every key under prefix when the test ends.
-func MustRedis(tb testing.TB, prefix string) redis.UniversalClient {
-	tb.Helper()
-	u := os.Getenv("TEST_REDIS_URL")
-	if u == "" {
-		tb.Skip("TEST_REDIS_URL not set: skipping the Redis rate limit tests")
-	}
-	o, err := redis.ParseURL(u)
-	if err != nil {
-		tb.Fatalf("TEST_REDIS_URL: %v", err)
-	}
-	o.ContextTimeoutEnabled = true
-	rdb := redis.NewClient(o)
-	ctx := context.Background()
-	if err := rdb.Ping(ctx).Err(); err != nil {
-		tb.Fatalf("redis at TEST_REDIS_URL: %v", err)
-	}
-	tb.Cleanup(func() {
-		iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-		for iter.Next(ctx) {
-			rdb.Del(ctx, iter.Val())
-		}
-		rdb.Close()
-	})
-	return rdb
-}
-
-// uniquePrefix returns a Redis key prefix no other test uses.
-func uniquePrefix(tb testing.TB) string {
-	var b [6]byte
-	rand.Read(b[:])
-	name := strings.NewReplacer("/", "_", "{", "", "}", "", " ", "_").Replace(tb.Name())
-	return "csmtest:" + name + ":" + hex.EncodeToString(b[:]) + ":"
-}
 
 // MustLimiter returns a limiter on o with a quiet logger and a fresh
 // registry unless they are set.
@@ -87,9 +51,9 @@ func backends(t *testing.T) []backend {
 	}
 	var prefixes sync.Map // testing.TB -> its prefix
 	return append(bs, backend{name: "redis", shared: true, new: func(tb testing.TB, o Options) *Limiter {
-		p, _ := prefixes.LoadOrStore(tb, uniquePrefix(tb))
+		p, _ := prefixes.LoadOrStore(tb, redistest.Prefix(tb))
 		o.Prefix = p.(string)
-		o.Redis = MustRedis(tb, o.Prefix)
+		o.Redis = redistest.MustClient(tb, o.Prefix)
 		o.Timeout = time.Second // a loaded CI host must not turn into fallbacks
 		return MustLimiter(tb, o)
 	}})
@@ -259,8 +223,8 @@ func TestReplicasShareBudget(t *testing.T) {
 }
 
 func TestRedisKeysUsePrefix(t *testing.T) {
-	prefix := uniquePrefix(t)
-	rdb := MustRedis(t, prefix)
+	prefix := redistest.Prefix(t)
+	rdb := redistest.MustClient(t, prefix)
 	l := MustLimiter(t, Options{Redis: rdb, Prefix: prefix, Timeout: time.Second})
 	l.Allow(context.Background(), "login:ip:192.0.2.7", perMinute)
 	keys, err := rdb.Keys(context.Background(), "*192.0.2.7").Result()
@@ -326,7 +290,7 @@ func TestRedisDown(t *testing.T) {
 			var logs bytes.Buffer
 			var logMu sync.Mutex
 			l := New(Options{
-				Redis: rdb, Prefix: uniquePrefix(t), Timeout: 50 * time.Millisecond, Registerer: reg,
+				Redis: rdb, Prefix: redistest.Prefix(t), Timeout: 50 * time.Millisecond, Registerer: reg,
 				Logger: slog.New(slog.NewTextHandler(lockedWriter{&logs, &logMu}, nil)),
 			})
 			ctx := context.Background()
@@ -384,8 +348,8 @@ func (w lockedWriter) Write(p []byte) (int, error) {
 
 // TestRedisRecovers: after the cooldown Redis is tried again.
 func TestRedisRecovers(t *testing.T) {
-	prefix := uniquePrefix(t)
-	rdb := MustRedis(t, prefix)
+	prefix := redistest.Prefix(t)
+	rdb := redistest.MustClient(t, prefix)
 	reg := prometheus.NewRegistry()
 	l := MustLimiter(t, Options{Redis: rdb, Prefix: prefix, Timeout: time.Second, Registerer: reg})
 	l.redisFailed(time.Now(), fmt.Errorf("simulated"))
@@ -481,7 +445,7 @@ func BenchmarkAllow(b *testing.B) {
 	}
 	b.Run("local", func(b *testing.B) { run(b, MustLimiter(b, Options{})) })
 	b.Run("redis", func(b *testing.B) {
-		p := uniquePrefix(b)
-		run(b, MustLimiter(b, Options{Redis: MustRedis(b, p), Prefix: p, Timeout: time.Second}))
+		p := redistest.Prefix(b)
+		run(b, MustLimiter(b, Options{Redis: redistest.MustClient(b, p), Prefix: p, Timeout: time.Second}))
 	})
 }
