@@ -3,10 +3,11 @@ package cache
 import (
 	"bytes"
 	"context"
-	"github.com/csmarket/csmarket/internal/redistest"
 	"os"
 	"testing"
 	"time"
+
+	"github.com/csmarket/csmarket/internal/redistest"
 )
 
 // BenchmarkFetchHit measures a hit on a 10 KB view, the cost the cached
