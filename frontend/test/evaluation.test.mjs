@@ -8,7 +8,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { closeBrowser, openBrowser } from "./harness.mjs";
+import { closeBrowser, openBrowser, watch } from "./harness.mjs";
 
 const resultsDir = fileURLToPath(new URL("../test-results/", import.meta.url));
 
@@ -25,24 +25,6 @@ let server;
 let context;
 let userDataDir;
 let base;
-
-/** watch records console errors, page errors and 4xx/5xx; expected ones are [status, path pattern]. */
-function watch(page) {
-  const seen = [];
-  page.on("console", (m) => {
-    if (m.type() === "error") seen.push({ text: `console error: ${m.text()}`, url: m.location().url, status: Number(/status of (\d{3})/.exec(m.text())?.[1]) });
-  });
-  page.on("pageerror", (e) => seen.push({ text: `page error: ${e.message}` }));
-  page.on("requestfailed", (r) => seen.push({ text: `request failed: ${r.url()} ${r.failure()?.errorText}` }));
-  page.on("response", (r) => {
-    if (r.status() >= 400) seen.push({ text: `HTTP ${r.status()}: ${r.request().method()} ${r.url()}`, url: r.url(), status: r.status() });
-  });
-  return {
-    problems(...expected) {
-      return seen.filter((p) => !expected.some(([status, path]) => p.status === status && p.url && path.test(new URL(p.url).pathname))).map((p) => p.text);
-    },
-  };
-}
 
 async function api(method, path, token, body, headers = {}) {
   const res = await fetch(new URL(path, base), {
