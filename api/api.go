@@ -114,6 +114,15 @@ type Config struct {
 	// GET /api/v1/tenders/{id}/ocds. Nil leaves that route unmounted.
 	OCDS *ocds.Options
 
+	// Levies holds the rules of the marketplace levy: who reads which
+	// levies, and the operator's retry of a failed one. Nil, or nil
+	// Accounts, leaves /api/v1/billing/levies unmounted.
+	Levies *market.Levies
+
+	// StripeWebhook verifies and applies Stripe's events, posted to
+	// /api/v1/billing/stripe/webhook. Nil leaves that route unmounted.
+	StripeWebhook StripeWebhook
+
 	// Idempotency keeps the answers of creating POSTs sent with an
 	// Idempotency-Key, for replay to a client that retries. Nil ignores
 	// the header.
@@ -178,14 +187,16 @@ type server struct {
 	ids       *idSource
 	engine    *gin.Engine
 
-	accounts    *market.Accounts
-	tenders     *market.Tenders
-	evaluations *market.Evaluations
-	audit       market.AuditStore
-	market      market.MarketStore
-	ocds        *ocds.Options
-	comparisons *comparisonMemo
-	idempotency market.IdempotencyStore
+	accounts      *market.Accounts
+	tenders       *market.Tenders
+	evaluations   *market.Evaluations
+	audit         market.AuditStore
+	market        market.MarketStore
+	ocds          *ocds.Options
+	comparisons   *comparisonMemo
+	idempotency   market.IdempotencyStore
+	levies        *market.Levies
+	stripeWebhook StripeWebhook
 	// idempotencyWait is how long a retry waits for the first request
 	// with its Idempotency-Key to finish.
 	idempotencyWait time.Duration
@@ -223,6 +234,8 @@ func newServer(cfg Config) *server {
 		market:          cfg.Market,
 		ocds:            cfg.OCDS,
 		idempotency:     cfg.Idempotency,
+		levies:          cfg.Levies,
+		stripeWebhook:   cfg.StripeWebhook,
 		idempotencyWait: defaultIdempotencyWait,
 		jwks:            cfg.JWKS,
 		limiter:         cfg.Limiter,
@@ -319,5 +332,6 @@ func (s *server) routes() *gin.Engine {
 			s.auditRoutes(v1)
 		}
 	}
+	s.billingRoutes(v1)
 	return e
 }

@@ -203,7 +203,7 @@ func TestRoutesMatchContract(t *testing.T) {
 	s := newServer(Config{
 		Accounts: &market.Accounts{}, Tenders: &market.Tenders{}, Evaluations: &market.Evaluations{},
 		Audit: nilAudit{}, Market: nilMarket{},
-		OCDS: &ocds.Options{},
+		OCDS: &ocds.Options{}, Levies: &market.Levies{}, StripeWebhook: nilWebhook{},
 	})
 	var served, specified []string
 	for _, r := range s.engine.Routes() {
@@ -233,6 +233,7 @@ func TestRoutesMatchContract(t *testing.T) {
 // nilAudit and nilMarket stand in for the stores, to mount their routes.
 type nilAudit struct{ market.AuditStore }
 type nilMarket struct{ market.MarketStore }
+type nilWebhook struct{ StripeWebhook }
 
 // ginToOpenAPIPath turns "/providers/:id" into "/providers/{id}".
 func ginToOpenAPIPath(p string) string {

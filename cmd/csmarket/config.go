@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/csmarket/csmarket/internal/market"
 	"github.com/csmarket/csmarket/internal/ratelimit"
 )
 
@@ -39,6 +40,15 @@ type Config struct {
 	Standstill        time.Duration
 	OCIDPrefix        string
 	PublicURL         string
+
+	LevyBasisPoints     int
+	LevyCapPence        int64
+	LevyWaivedSectors   []market.Sector
+	LevyDaysDue         int
+	StripeKey           string
+	StripeAPIBase       string
+	StripeWebhookSecret string
+	StripeTimeout       time.Duration
 }
 
 // setting is one CSM_* variable: its default, what it means, and how it is
@@ -152,6 +162,57 @@ var settings = []setting{
 		return nil
 	}},
 	{"CSM_MIN_TENDER_PERIOD", "168h", "shortest time from publishing a tender to its bid deadline (0s allowed, for demos and tests)", durationSetting(func(c *Config) *time.Duration { return &c.MinTenderPeriod }, 0)},
+	{"CSM_LEVY_BASIS_POINTS", "100", "the marketplace levy on each final award, in basis points of its value (100 = 1%)", func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > market.MaxLevyBasisPoints {
+			return fmt.Errorf("must be a whole number of basis points from 0 to %d", market.MaxLevyBasisPoints)
+		}
+		c.LevyBasisPoints = n
+		return nil
+	}},
+	{"CSM_LEVY_CAP_PENCE", "0", "the most one levy can be, in pence (0: no cap)", func(c *Config, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return fmt.Errorf("must be a whole number of pence, 0 for no cap")
+		}
+		c.LevyCapPence = n
+		return nil
+	}},
+	{"CSM_LEVY_WAIVED_SECTORS", "", "comma-separated sectors whose levies are waived (recorded at 0): nhs, local_authority, third_sector, independent", func(c *Config, v string) error {
+		secs, err := market.ParseSectors(v)
+		if err != nil {
+			return fmt.Errorf("%v; want nhs, local_authority, third_sector or independent", err)
+		}
+		c.LevyWaivedSectors = secs
+		return nil
+	}},
+	{"CSM_LEVY_DAYS_DUE", "30", "days a supplier has to pay a levy invoice", func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 365 {
+			return fmt.Errorf("must be a number of days from 1 to 365")
+		}
+		c.LevyDaysDue = n
+		return nil
+	}},
+	{"CSM_STRIPE_KEY", "", "Stripe secret API key; empty records levies as not_sent and calls nothing", func(c *Config, v string) error {
+		c.StripeKey = v
+		return nil
+	}},
+	{"CSM_STRIPE_API_BASE", "", "Stripe's API address; empty is Stripe itself (set it to stripe-mock in tests)", func(c *Config, v string) error {
+		if v != "" {
+			u, err := url.Parse(v)
+			if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+				return fmt.Errorf("must be an http or https address")
+			}
+		}
+		c.StripeAPIBase = v
+		return nil
+	}},
+	{"CSM_STRIPE_WEBHOOK_SECRET", "", "signing secret of the Stripe webhook endpoint (whsec_...); empty refuses every webhook", func(c *Config, v string) error {
+		c.StripeWebhookSecret = v
+		return nil
+	}},
+	{"CSM_STRIPE_TIMEOUT", "10s", "longest wait for one Stripe call before the levy is retried later", durationSetting(func(c *Config) *time.Duration { return &c.StripeTimeout }, time.Millisecond)},
 }
 
 func limitSetting(field func(*Config) *ratelimit.Limit) func(*Config, string) error {
@@ -186,6 +247,9 @@ func durationSetting(field func(*Config) *time.Duration, min time.Duration) func
 	}
 }
 
+// secretSettings are never echoed in an error.
+var secretSettings = map[string]bool{"CSM_STRIPE_KEY": true, "CSM_STRIPE_WEBHOOK_SECRET": true}
+
 // loadConfig reads every setting from getenv, falling back to defaults. The
 // error names the variable and what it must be, in one line.
 func loadConfig(getenv func(string) string) (Config, error) {
@@ -196,6 +260,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 			v = s.def
 		}
 		if err := s.set(&c, v); err != nil {
+			if secretSettings[s.name] {
+				return Config{}, fmt.Errorf("invalid %s: %v", s.name, err)
+			}
 			return Config{}, fmt.Errorf("invalid %s=%q: %v", s.name, v, err)
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/csmarket/csmarket/api"
 	"github.com/csmarket/csmarket/frontend"
 	"github.com/csmarket/csmarket/internal/auth"
+	"github.com/csmarket/csmarket/internal/billing"
 	"github.com/csmarket/csmarket/internal/cache"
 	"github.com/csmarket/csmarket/internal/market"
 	"github.com/csmarket/csmarket/internal/ocds"
@@ -66,12 +67,33 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		Clock:           clock,
 		MinTenderPeriod: cfg.MinTenderPeriod,
 	}
+	levyStore := sqlstore.NewLevyStore(db, clock)
+	billingMetrics := billing.NewMetrics(reg)
+	policy := market.LevyPolicy{
+		BasisPoints: cfg.LevyBasisPoints, CapPence: cfg.LevyCapPence,
+		WaivedSectors: cfg.LevyWaivedSectors, Invoicing: cfg.StripeKey != "",
+	}
+	levies := &market.Levies{Store: levyStore, Clock: clock, Policy: policy}
+	var worker *billing.Worker
+	if policy.Invoicing {
+		worker = billing.NewWorker(levyStore, billing.NewClient(billing.Options{
+			Key: cfg.StripeKey, APIBase: cfg.StripeAPIBase, Timeout: cfg.StripeTimeout,
+		}), billing.WorkerOptions{DaysUntilDue: cfg.LevyDaysDue, Clock: clock, Logger: log, Metrics: billingMetrics})
+		levies.Kick = worker.Kick
+	}
 	evaluations := &market.Evaluations{
 		Tenders:    tenderStore,
 		Store:      evaluationStore,
 		Users:      accounts.Users,
 		Clock:      clock,
 		Standstill: cfg.Standstill,
+		Levy:       policy,
+		LevyRecorded: func(l *market.Levy) {
+			billingMetrics.Count(l.Status)
+			if worker != nil && l.Status == market.LevyPending {
+				worker.Kick()
+			}
+		},
 	}
 
 	handler := api.New(api.Config{
@@ -86,7 +108,11 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 			PublisherName: "csmarket",
 			BaseURI:       cfg.PublicURL,
 		},
-		Idempotency:    sqlstore.NewIdempotencyStore(db),
+		Idempotency: sqlstore.NewIdempotencyStore(db),
+		Levies:      levies,
+		StripeWebhook: &billing.Webhooks{
+			Secret: cfg.StripeWebhookSecret, Store: levyStore, Clock: clock, Metrics: billingMetrics,
+		},
 		JWKS:           keys.JWKS(),
 		Cache:          c,
 		Limiter:        ratelimit.New(ratelimit.Options{Redis: rc, Timeout: cfg.RedisTimeout, Registerer: reg, Logger: log}),
@@ -118,7 +144,16 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
-	log.Info("listening", "addr", ln.Addr().String(), "store", db.Engine(), "cache", cacheKind(cfg))
+	log.Info("listening", "addr", ln.Addr().String(), "store", db.Engine(), "cache", cacheKind(cfg), "levy_invoicing", policy.Invoicing)
+	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
+	workerDone := make(chan struct{})
+	go func() {
+		defer close(workerDone)
+		if worker != nil {
+			worker.Run(workerCtx)
+		}
+	}()
+	defer func() { stopWorker(); <-workerDone }()
 
 	select {
 	case err := <-serveErr:

@@ -97,7 +97,7 @@ func openEnvelope(env []byte) (int64, []byte, error) {
 // It also keeps tenders read by ID in this process (see Memo), since every
 // request about a tender reads it first; every write that changes a
 // tender's row (CreateTender, SaveTender, which also records each award
-// step) invalidates NSTenders, which retires them on every process.
+// step, and ConfirmAward) invalidates NSTenders, which retires them on every process.
 type TenderStore struct {
 	market.TenderStore
 	cache   *Cache
@@ -153,6 +153,16 @@ func (s *TenderStore) CreateTender(ctx context.Context, t *market.Tender, ev mar
 // views.
 func (s *TenderStore) SaveTender(ctx context.Context, t *market.Tender, ifVersion int64, ev market.AuditEvent) error {
 	if err := s.TenderStore.SaveTender(ctx, t, ifVersion, ev); err != nil {
+		return err
+	}
+	s.cache.invalidateTendersAfterWrite(ctx)
+	return nil
+}
+
+// ConfirmAward writes through the inner store, then invalidates the
+// tender views, where the final award is now public.
+func (s *TenderStore) ConfirmAward(ctx context.Context, t *market.Tender, ifVersion int64, ev market.AuditEvent, l *market.Levy, levyEv market.AuditEvent) error {
+	if err := s.TenderStore.ConfirmAward(ctx, t, ifVersion, ev, l, levyEv); err != nil {
 		return err
 	}
 	s.cache.invalidateTendersAfterWrite(ctx)

@@ -16,6 +16,12 @@ type Evaluations struct {
 	Users      UserStore
 	Clock      Clock
 	Standstill time.Duration
+	// Levy computes the marketplace levy recorded on each final award.
+	Levy LevyPolicy
+	// LevyRecorded, when set, is told of each levy recorded (after its
+	// transaction committed), so that this process's worker sends it at
+	// once and the metrics count it.
+	LevyRecorded func(l *Levy)
 }
 
 var errNoEvaluator = Errorf(ENOTFOUND, "No such evaluator.")
@@ -416,10 +422,29 @@ func (s *Evaluations) ConfirmAward(ctx context.Context, p *Principal, tenderID s
 	if now.Before(t.StandstillEndsAt) {
 		return Tender{}, Errorf(ECONFLICT, "The standstill ends at %s; the award can be confirmed after that.", t.StandstillEndsAt.UTC().Format(time.RFC3339))
 	}
+	b, err := s.Tenders.GetBid(ctx, t.AwardBidID)
+	if err != nil {
+		return Tender{}, err
+	}
+	o, err := s.Users.GetOrganisation(ctx, b.SupplierID)
+	if err != nil {
+		return Tender{}, err
+	}
+	var email string
+	if u, err := s.Users.GetUser(ctx, b.SubmittedBy); err == nil {
+		email = u.Email
+	} else if ErrorCode(err) != ENOTFOUND {
+		return Tender{}, err
+	}
 	v := t.Version
 	t.AwardConfirmedAt = now
-	if err := s.Tenders.SaveTender(ctx, &t, v, event(p, &t, "tender", t.ID, "tender.awarded", map[string]string{"bid_id": t.AwardBidID})); err != nil {
+	levy := s.Levy.NewLevy(&t, &b, &o, email, now)
+	if err := s.Tenders.ConfirmAward(ctx, &t, v, event(p, &t, "tender", t.ID, "tender.awarded", map[string]string{"bid_id": t.AwardBidID}),
+		&levy, LevyEvent(p, &levy, "levy.recorded", levyRecordedDetail(&levy))); err != nil {
 		return Tender{}, err
+	}
+	if s.LevyRecorded != nil {
+		s.LevyRecorded(&levy)
 	}
 	return t, nil
 }

@@ -18,6 +18,11 @@ type TenderStore interface {
 	// SaveTender replaces every field of the stored tender when its version
 	// is still ifVersion, bumping the version. EPRECONDITION when it moved.
 	SaveTender(ctx context.Context, t *Tender, ifVersion int64, ev AuditEvent) error
+	// ConfirmAward saves t as SaveTender does and, in the same
+	// transaction, records the levy l (setting its ID) with levyEv, so
+	// that no final award is ever without its levy. EPRECONDITION;
+	// ENOTFOUND; ECONFLICT when the tender has a levy already.
+	ConfirmAward(ctx context.Context, t *Tender, ifVersion int64, ev AuditEvent, l *Levy, levyEv AuditEvent) error
 	// ListTenders pages tenders matching f (normalized): published ones,
 	// plus the drafts of f.BuyerIDs; status is derived at f.Now. Newest
 	// first (by publication, else creation), then ID.

@@ -274,6 +274,30 @@ func loadTenderParts(ctx context.Context, q Queryer, ts []market.Tender) error {
 // success it sets t's version and UpdatedAt. EPRECONDITION when the
 // version moved; ENOTFOUND.
 func (s *TenderStore) SaveTender(ctx context.Context, t *market.Tender, ifVersion int64, ev market.AuditEvent) error {
+	return s.saveTender(ctx, t, ifVersion, ev, nil)
+}
+
+// ConfirmAward saves t as SaveTender does and records the levy l with
+// levyEv in the same transaction. ECONFLICT when the tender has a levy.
+func (s *TenderStore) ConfirmAward(ctx context.Context, t *market.Tender, ifVersion int64, ev market.AuditEvent, l *market.Levy, levyEv market.AuditEvent) error {
+	rec := *l
+	rec.ID = newID()
+	err := s.saveTender(ctx, t, ifVersion, ev, func(tx *Tx) error {
+		if err := insertLevy(ctx, tx, &rec); err != nil {
+			return err
+		}
+		return tx.appendEvent(ctx, s.clock, levyEv, rec.ID, rec.TenderID)
+	})
+	if err != nil {
+		return err
+	}
+	*l = rec
+	return nil
+}
+
+// saveTender is SaveTender, running also (when not nil) in its
+// transaction.
+func (s *TenderStore) saveTender(ctx context.Context, t *market.Tender, ifVersion int64, ev market.AuditEvent, also func(tx *Tx) error) error {
 	c := prepareTender(t)
 	c.Version, c.UpdatedAt = ifVersion+1, now(s.clock)
 	criteria, baseline := tenderJSON(&c)
@@ -314,7 +338,13 @@ func (s *TenderStore) SaveTender(ctx context.Context, t *market.Tender, ifVersio
 		if err := writeTenderParts(ctx, tx, &c); err != nil {
 			return err
 		}
-		return tx.appendEvent(ctx, s.clock, ev, c.ID, c.ID)
+		if err := tx.appendEvent(ctx, s.clock, ev, c.ID, c.ID); err != nil {
+			return err
+		}
+		if also != nil {
+			return also(tx)
+		}
+		return nil
 	})
 	if err != nil {
 		return s.db.translate(err)
