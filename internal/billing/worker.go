@@ -200,6 +200,10 @@ func (w *Worker) release(ctx context.Context, id string) {
 func (w *Worker) failed(ctx context.Context, id, op string, cause error) {
 	isFinal := final(cause)
 	msg := message(cause)
+	// Recorded even when the worker is stopping (its context ended the
+	// call), so that the levy is not left leased until the lease runs out.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
 	_, err := w.store.WorkLevy(ctx, id, w.owner, true, func(cur *market.Levy) (*market.AuditEvent, error) {
 		now := w.o.Clock.Now()
 		cur.Attempts++
