@@ -31,10 +31,14 @@ test: test-go test-browser
 	@echo "make test: done; skipped suites, if any, are listed above"
 
 # Go tests (with -race) on SQLite always; on PostgreSQL and Redis when
-# TEST_DATABASE_URL and TEST_REDIS_URL are set. gotestsum (pinned in go.mod)
+# TEST_DATABASE_URL and TEST_REDIS_URL are set; the levy's against
+# stripe-mock (installed here when missing, started by the tests or .ci/run). gotestsum (pinned in go.mod)
 # lists every skipped test with its reason; .test/skipped.txt keeps that list.
 test-go: frontend
 	@mkdir -p .test
+	@command -v stripe-mock >/dev/null || [ -x "$$($(GO) env GOPATH)/bin/stripe-mock" ] || \
+		$(GO) install github.com/stripe/stripe-mock@v0.203.0 || \
+		echo "csmarket: stripe-mock could not be installed; the levy's Stripe tests will skip" >&2
 	$(GO) vet ./...
 	@set +e; $(GO) tool gotestsum --format pkgname --format-hide-empty-pkg --jsonfile .test/go.json \
 		-- -race -count=1 ./... 2>&1 | tee .test/go.log; rc=$${PIPESTATUS[0]}; set -e; \

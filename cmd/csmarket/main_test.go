@@ -38,6 +38,12 @@ func TestConfigInvalid(t *testing.T) {
 		"CSM_STANDSTILL":          {"CSM_STANDSTILL": "ten days"},
 		"CSM_OCID_PREFIX":         {"CSM_OCID_PREFIX": "OCDS prefix!"},
 		"CSM_PUBLIC_URL":          {"CSM_PUBLIC_URL": "localhost"},
+		"CSM_LEVY_BASIS_POINTS":   {"CSM_LEVY_BASIS_POINTS": "10001"},
+		"CSM_LEVY_CAP_PENCE":      {"CSM_LEVY_CAP_PENCE": "-5"},
+		"CSM_LEVY_WAIVED_SECTORS": {"CSM_LEVY_WAIVED_SECTORS": "nhs,charity"},
+		"CSM_LEVY_DAYS_DUE":       {"CSM_LEVY_DAYS_DUE": "0"},
+		"CSM_STRIPE_API_BASE":     {"CSM_STRIPE_API_BASE": "stripe.local"},
+		"CSM_STRIPE_TIMEOUT":      {"CSM_STRIPE_TIMEOUT": "forever"},
 	}
 	for name, vars := range cases {
 		t.Run(name, func(t *testing.T) {
