@@ -8,6 +8,15 @@ export function formatPence(pence: number): string {
   return (pence % 100 === 0 ? wholePounds : poundsAndPence).format(pence / 100);
 }
 
+/**
+ * formatMoney shows int64 pence as pounds, always with the pence: 123457 ->
+ * "£1,234.57", 100 -> "£1.00". For invoiced amounts, where a rounded
+ * figure would not match the invoice.
+ */
+export function formatMoney(pence: number): string {
+  return poundsAndPence.format(pence / 100);
+}
+
 /** formatDayRate shows a listing's day-rate range. */
 export function formatDayRate(minPence: number, maxPence: number): string {
   if (!minPence && !maxPence) return "Not given";

@@ -11,6 +11,7 @@ import { tenderPage } from "./views/tender";
 import { tenderFormPage } from "./views/tender-form";
 import { banner } from "./views/form";
 import { operatorPage } from "./views/operator";
+import { operatorLeviesPage, supplierLeviesPage } from "./views/levies";
 import { errorSummary } from "./views/problem";
 import { renderProfile } from "./views/profile";
 import { registerPage } from "./views/register";
@@ -68,7 +69,7 @@ let notice: string | null = null;
 let justRegistered = false;
 
 // Pages that need a signed-in user; anyone else is asked to sign in first.
-const privatePages = new Set(["account", "listing", "operator", "new-tender", "comparison"]);
+const privatePages = new Set(["account", "listing", "operator", "new-tender", "comparison", "levies", "operator-levies"]);
 
 // A banner for the tender page shown next, e.g. after publishing it.
 let tenderNotice: HTMLElement | null = null;
@@ -109,7 +110,9 @@ function renderAccountNav(): void {
       item("?page=opportunities", "Opportunities"),
       me.role === "buyer" && me.organisation.kind === "buyer" ? item("?page=new-tender", "Publish a tender") : null,
       me.role === "supplier" ? item("?page=listing", "Your listing") : null,
+      me.role === "supplier" ? item("?page=levies", "Levies") : null,
       me.role === "operator" ? item("?page=operator", "Approvals") : null,
+      me.role === "operator" ? item("?page=operator-levies", "Levies") : null,
       item("?page=account", "Your account"),
       h("li", null, out),
     ),
@@ -180,6 +183,10 @@ async function accountView(name: string, params: URLSearchParams, signal: AbortS
       return listingPage(me, await reference(), signal);
     case "operator":
       return operatorPage(me, await reference());
+    case "levies":
+      return supplierLeviesPage(me, signal);
+    case "operator-levies":
+      return operatorLeviesPage(me, params, (url) => navigate(url), signal);
     case "new-tender":
       return tenderFormPage(me, await reference(), (t) => {
         tenderNotice = banner("success", "Your tender is published", "Suppliers can see it in Opportunities, ask questions and bid until the deadline.");

@@ -21,9 +21,9 @@ const launchArgs = [
   "--disable-sync",
 ];
 
-/** Starts a seeded server and a Chromium context with a new profile. */
-export async function openBrowser() {
-  const server = await startServer();
+/** Starts a seeded server (with options.env added to its settings) and a Chromium context with a new profile. */
+export async function openBrowser(options = {}) {
+  const server = await startServer(options);
   const userDataDir = mkdtempSync(join(tmpdir(), "csm-chromium-"));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: chromiumPath,

@@ -45,9 +45,10 @@ async function waitReady(url, server, timeoutMs) {
  * startServer returns {url, stop}. With CSM_E2E_URL it uses that server; else
  * it runs `$CSM_BIN seed` and `$CSM_BIN serve` on a fresh SQLite file and a
  * free loopback port. Without CSM_BIN it builds cmd/csmarket first, which
- * embeds frontend/dist, so `npm run build` must have run.
+ * embeds frontend/dist, so `npm run build` must have run. extraEnv adds to
+ * (or overrides) the server's settings, e.g. the levy's.
  */
-export async function startServer() {
+export async function startServer({ env: extraEnv = {} } = {}) {
   if (process.env.CSM_E2E_URL) {
     const url = process.env.CSM_E2E_URL.replace(/\/+$/, "");
     await waitReady(url, null, 10_000);
@@ -81,6 +82,7 @@ export async function startServer() {
     CSM_MIN_TENDER_PERIOD: "0s",
     // No standstill, so that a browser test can confirm an award at once.
     CSM_STANDSTILL: "0s",
+    ...extraEnv,
   };
   const seed = spawnSync(bin, ["seed"], { env, encoding: "utf8", timeout: 120_000 });
   if (seed.status !== 0) {

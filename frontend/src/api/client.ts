@@ -386,3 +386,38 @@ export async function getComparisonCSV(token: string, id: string): Promise<strin
   );
   return data as unknown as string;
 }
+
+export type Levy = components["schemas"]["Levy"];
+export type LevyList = components["schemas"]["LevyList"];
+export type LevyStatus = components["schemas"]["LevyStatus"];
+export type LevyChange = components["schemas"]["LevyChange"];
+/** LevyQuery is the filters of the levy list; format and cursor are set by the calls below. */
+export type LevyQuery = Omit<NonNullable<paths["/api/v1/billing/levies"]["get"]["parameters"]["query"]>, "format" | "cursor">;
+
+/** listLevies reads a page of levies: a supplier's own, or every one for the operator. */
+export function listLevies(token: string, query: LevyQuery, cursor: string, signal?: AbortSignal): Promise<LevyList> {
+  return call(() =>
+    client.GET("/api/v1/billing/levies", {
+      params: { query: { ...query, ...(cursor ? { cursor } : {}) } },
+      headers: bearer(token),
+      signal,
+    }),
+  ) as Promise<LevyList>; // the JSON answer: format is never csv here
+}
+
+/** getLeviesCSV reads every levy matching query as CSV, for a download the page makes from it. */
+export async function getLeviesCSV(token: string, query: LevyQuery): Promise<string> {
+  const { data } = await send(() =>
+    client.GET("/api/v1/billing/levies", {
+      params: { query: { ...query, format: "csv" } },
+      headers: { ...bearer(token), Accept: "text/csv" },
+      parseAs: "text",
+    }),
+  );
+  return data as unknown as string;
+}
+
+/** retryLevy asks for a failed (or not sent) levy to be sent to Stripe again; the operator only. */
+export function retryLevy(token: string, id: string): Promise<Levy> {
+  return call(() => client.POST("/api/v1/billing/levies/{id}/retry", { params: { path: { id } }, headers: bearer(token) }));
+}

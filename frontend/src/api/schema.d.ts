@@ -918,7 +918,11 @@ export interface paths {
          * Make the award final, after the standstill (the lead CCG's buyers).
          * @description Before the standstill ends it is 409, saying when it ends; from then on
          *     the award is final (`awarded`), and the public tender shows the winner
-         *     and the award value (never a losing price).
+         *     and the award value (never a losing price). The marketplace levy on
+         *     the award is recorded for the winning supplier in the same
+         *     transaction (see `/api/v1/billing/levies`); it is sent to Stripe
+         *     afterwards, so that Stripe being slow or down never delays or undoes
+         *     an award.
          */
         post: operations["confirmAward"];
         delete?: never;
@@ -1096,6 +1100,113 @@ export interface paths {
         get: operations["verifyAudit"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/billing/levies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Levy invoices (a supplier's own; every one for the operator).
+         * @description The marketplace levy recorded on each final award: the award value
+         *     times `basis_points` (CSM_LEVY_BASIS_POINTS), rounded half up to the
+         *     penny and capped at `cap_pence` when that is set; sectors on
+         *     CSM_LEVY_WAIVED_SECTORS are recorded `waived` at 0. A supplier's users
+         *     see their own organisation's levies (a `supplier` filter naming
+         *     another finds nothing); the operator sees every one, with the worker's
+         *     attempts and Stripe's last error. Buyers and evaluators are refused
+         *     (403), anonymous callers 401. Newest first. `?format=csv` gives every
+         *     match at once as CSV.
+         */
+        get: operations["listLevies"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/billing/levies/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A levy's ID. */
+                id: components["parameters"]["LevyID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * One levy, with its history (its supplier, or the operator).
+         * @description Another supplier's levy is not found (404); buyers are refused (403).
+         */
+        get: operations["getLevy"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/billing/levies/{id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A levy's ID. */
+                id: components["parameters"]["LevyID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a failed levy again (the operator).
+         * @description A levy Stripe refused (`failed`), or one recorded `not_sent` while
+         *     invoicing was off once CSM_STRIPE_KEY is set, becomes `pending`, due
+         *     at once, with its attempts counted afresh; the worker then sends it,
+         *     under the same idempotency keys, so that nothing is invoiced twice.
+         *     Any other levy is 409.
+         */
+        post: operations["retryLevy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/billing/stripe/webhook": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stripe's invoice events (called by Stripe).
+         * @description The raw body is verified against the `Stripe-Signature` header with
+         *     the endpoint's signing secret (CSM_STRIPE_WEBHOOK_SECRET), with
+         *     stripe-go's default tolerance of five minutes: a missing, forged or
+         *     stale signature, or a body altered after signing, is 400 naming the
+         *     header, and changes nothing. Each event ID is applied once (a
+         *     redelivery is 200 and changes nothing). `invoice.finalized`,
+         *     `invoice.paid`, `invoice.payment_failed`, `invoice.voided` and
+         *     `invoice.marked_uncollectible` move the levy named by the invoice's
+         *     `csm_levy_id` metadata forward, never backwards: a paid levy stays
+         *     paid whatever arrives after. Other event types are 200 and ignored.
+         */
+        post: operations["receiveStripeEvent"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1691,6 +1802,76 @@ export interface components {
         };
         AuditList: {
             items: components["schemas"]["AuditEvent"][];
+            next_cursor?: string;
+        };
+        /**
+         * @description `pending`: to be sent to Stripe by the worker (retried with backoff
+         *     while Stripe is unreachable); `not_sent`: recorded while invoicing is
+         *     off (no CSM_STRIPE_KEY); `waived`: nothing is due (a waived sector, or
+         *     a zero amount); `failed`: Stripe refused it, for the operator to
+         *     retry; `sent`: the invoice was sent; then, from Stripe's events,
+         *     `payment_failed`, `uncollectible`, `paid` or `void`.
+         * @enum {string}
+         */
+        LevyStatus: "pending" | "not_sent" | "waived" | "failed" | "sent" | "payment_failed" | "uncollectible" | "paid" | "void";
+        LevyChange: {
+            /** Format: date-time */
+            at: string;
+            status: components["schemas"]["LevyStatus"];
+            note?: string;
+        };
+        Levy: {
+            id: string;
+            tender: {
+                id: string;
+                title: string;
+            };
+            supplier: {
+                id?: string;
+                name: string;
+                sector?: components["schemas"]["Sector"];
+            };
+            /** @description The winning bid. */
+            bid_id: string;
+            /** Format: int64 */
+            award_value_pence: number;
+            /** @description The levy rate when it was recorded (100 = 1%). */
+            basis_points: number;
+            /**
+             * Format: int64
+             * @description The cap in force when it was recorded (0 for none).
+             */
+            cap_pence: number;
+            /**
+             * Format: int64
+             * @description award_value_pence x basis_points / 10,000, rounded half up, capped; 0 when waived.
+             */
+            amount_pence: number;
+            /** @enum {string} */
+            currency: "GBP";
+            status: components["schemas"]["LevyStatus"];
+            waived_reason?: string;
+            /** @description Once the invoice exists. */
+            stripe_invoice_id?: string;
+            /** @description Stripe's page for paying the invoice, once finalised. */
+            hosted_invoice_url?: string;
+            /** @description Stripe calls that failed (the operator only). */
+            attempts?: number;
+            /**
+             * Format: date-time
+             * @description When a pending levy is next tried (the operator only).
+             */
+            next_attempt_at?: string;
+            /** @description Stripe's last error message (the operator only). */
+            last_error?: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            history: components["schemas"]["LevyChange"][];
+        };
+        LevyList: {
+            items: components["schemas"]["Levy"][];
             next_cursor?: string;
         };
         AuditVerification: {
@@ -2352,6 +2533,8 @@ export interface components {
         };
     };
     parameters: {
+        /** @description A levy's ID. */
+        LevyID: string;
         /** @description The tender's ID. */
         TenderID: string;
         /** @description The bid's ID. */
@@ -4599,6 +4782,176 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listLevies: {
+        parameters: {
+            query?: {
+                status?: components["schemas"]["LevyStatus"];
+                /** @description Only this supplier organisation's levies. */
+                supplier?: string;
+                /** @description Only levies recorded at or after this time (RFC 3339, with a zone). */
+                from?: string;
+                /** @description Only levies recorded before this time (RFC 3339, with a zone). */
+                to?: string;
+                /** @description `csv` for every match as CSV; `json` (the default), a page. */
+                format?: "json" | "csv";
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string;
+                page_size?: number;
+            };
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of levies, or all of them as CSV. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LevyList"];
+                    "text/csv": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getLevy: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+            };
+            path: {
+                /** @description A levy's ID. */
+                id: components["parameters"]["LevyID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The levy. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Levy"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    retryLevy: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+            };
+            path: {
+                /** @description A levy's ID. */
+                id: components["parameters"]["LevyID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The levy, pending again. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Levy"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    receiveStripeEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+                /** @description Stripe's signature of the body, `t=TIMESTAMP,v1=HMAC-SHA256`. */
+                "Stripe-Signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description Received (applied, already applied, or ignored). */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        received: boolean;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            413: components["responses"]["TooLarge"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
