@@ -40,9 +40,10 @@ type userResponse struct {
 }
 
 type meResponse struct {
-	User         userResponse         `json:"user"`
-	Organisation organisationResponse `json:"organisation"`
-	Role         string               `json:"role"`
+	User                userResponse         `json:"user"`
+	Organisation        organisationResponse `json:"organisation"`
+	Role                string               `json:"role"`
+	UnreadNotifications *int                 `json:"unread_notifications,omitempty"`
 }
 
 type addUserRequest struct {
@@ -100,7 +101,16 @@ func (s *server) me(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	writePrivate(c, http.StatusOK, meResponse{User: toUser(u), Organisation: toOrganisation(o), Role: string(u.Role)})
+	r := meResponse{User: toUser(u), Organisation: toOrganisation(o), Role: string(u.Role)}
+	if s.inbox != nil {
+		n, err := s.inbox.Unread(c.Request.Context(), p)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		r.UnreadNotifications = &n
+	}
+	writePrivate(c, http.StatusOK, r)
 }
 
 var (

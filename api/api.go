@@ -123,6 +123,28 @@ type Config struct {
 	// /api/v1/billing/stripe/webhook. Nil leaves that route unmounted.
 	StripeWebhook StripeWebhook
 
+	// Inbox holds each user's notifications and preferences. Nil leaves
+	// the notification routes unmounted.
+	Inbox *market.Inbox
+
+	// Stream delivers notifications live for
+	// GET /api/v1/notifications/stream; nil leaves that route unmounted.
+	Stream NotificationStream
+
+	// Heartbeat is how often an idle notification stream sends a comment
+	// (15 s when 0).
+	Heartbeat time.Duration
+
+	// Closing, closed when the server begins to shut down, ends every
+	// notification stream (clients reconnect to another replica with
+	// Last-Event-ID), so that shutdown does not wait on them.
+	Closing <-chan struct{}
+
+	// AfterWrite, when set, is called after every request that changed
+	// something (a POST, PUT, PATCH or DELETE answered below 400), so that
+	// this replica's notification dispatcher looks at once.
+	AfterWrite func()
+
 	// Idempotency keeps the answers of creating POSTs sent with an
 	// Idempotency-Key, for replay to a client that retries. Nil ignores
 	// the header.
@@ -197,6 +219,11 @@ type server struct {
 	idempotency   market.IdempotencyStore
 	levies        *market.Levies
 	stripeWebhook StripeWebhook
+	inbox         *market.Inbox
+	stream        NotificationStream
+	heartbeat     time.Duration
+	closing       <-chan struct{}
+	afterWrite    func()
 	// idempotencyWait is how long a retry waits for the first request
 	// with its Idempotency-Key to finish.
 	idempotencyWait time.Duration
@@ -236,6 +263,11 @@ func newServer(cfg Config) *server {
 		idempotency:     cfg.Idempotency,
 		levies:          cfg.Levies,
 		stripeWebhook:   cfg.StripeWebhook,
+		inbox:           cfg.Inbox,
+		stream:          cfg.Stream,
+		heartbeat:       cfg.Heartbeat,
+		closing:         cfg.Closing,
+		afterWrite:      cfg.AfterWrite,
 		idempotencyWait: defaultIdempotencyWait,
 		jwks:            cfg.JWKS,
 		limiter:         cfg.Limiter,
@@ -304,6 +336,9 @@ func (s *server) routes() *gin.Engine {
 		e.SetTrustedProxies(nil)
 	}
 	e.Use(s.observe)
+	if s.afterWrite != nil {
+		e.Use(s.kickAfterWrite)
+	}
 	if s.cors != nil {
 		e.Use(s.corsHeaders)
 	}
@@ -333,5 +368,21 @@ func (s *server) routes() *gin.Engine {
 		}
 	}
 	s.billingRoutes(v1)
+	if s.inbox != nil && s.accounts != nil {
+		s.notificationRoutes(v1)
+	}
 	return e
+}
+
+// kickAfterWrite calls afterWrite once a request that changed something
+// has been answered.
+func (s *server) kickAfterWrite(c *gin.Context) {
+	c.Next()
+	switch c.Request.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return
+	}
+	if c.Writer.Status() < 400 {
+		s.afterWrite()
+	}
 }

@@ -247,15 +247,15 @@ func TestLevyRecordedOnFinalAward(t *testing.T) {
 			})
 			t.Run("BadQueries", func(t *testing.T) {
 				for q, field := range map[string]string{
-					"?status=owing":                 "status",
-					"?from=2026-01-01":              "from",
-					"?to=yesterday":                 "to",
-					"?format=xml":                   "format",
-					"?page_size=0":                  "page_size",
-					"?cursor=%%%":                   "query",
-					"?cursor=bm90LWEtY3Vyc29y":      "cursor",
-					"?supplier=../../etc":           "supplier",
-					"?status=paid&status=void":      "status",
+					"?status=owing":            "status",
+					"?from=2026-01-01":         "from",
+					"?to=yesterday":            "to",
+					"?format=xml":              "format",
+					"?page_size=0":             "page_size",
+					"?cursor=%%%":              "query",
+					"?cursor=bm90LWEtY3Vyc29y": "cursor",
+					"?supplier=../../etc":      "supplier",
+					"?status=paid&status=void": "status",
 					"?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z": "to",
 				} {
 					res, b := e.do(t, req{method: http.MethodGet, target: leviesPath + q, token: w.operator.access})

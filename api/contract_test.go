@@ -204,6 +204,7 @@ func TestRoutesMatchContract(t *testing.T) {
 		Accounts: &market.Accounts{}, Tenders: &market.Tenders{}, Evaluations: &market.Evaluations{},
 		Audit: nilAudit{}, Market: nilMarket{},
 		OCDS: &ocds.Options{}, Levies: &market.Levies{}, StripeWebhook: nilWebhook{},
+		Inbox: &market.Inbox{}, Stream: nilStream{},
 	})
 	var served, specified []string
 	for _, r := range s.engine.Routes() {
@@ -234,6 +235,7 @@ func TestRoutesMatchContract(t *testing.T) {
 type nilAudit struct{ market.AuditStore }
 type nilMarket struct{ market.MarketStore }
 type nilWebhook struct{ StripeWebhook }
+type nilStream struct{ NotificationStream }
 
 // ginToOpenAPIPath turns "/providers/:id" into "/providers/{id}".
 func ginToOpenAPIPath(p string) string {

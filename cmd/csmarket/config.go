@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/mail"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/csmarket/csmarket/internal/market"
+	"github.com/csmarket/csmarket/internal/notify"
 	"github.com/csmarket/csmarket/internal/ratelimit"
 )
 
@@ -49,6 +51,11 @@ type Config struct {
 	StripeAPIBase       string
 	StripeWebhookSecret string
 	StripeTimeout       time.Duration
+
+	SMTPURL        string
+	SMTPFrom       string
+	ReminderBefore time.Duration
+	NotifyPoll     time.Duration
 }
 
 // setting is one CSM_* variable: its default, what it means, and how it is
@@ -212,6 +219,24 @@ var settings = []setting{
 		c.StripeWebhookSecret = v
 		return nil
 	}},
+	{"CSM_SMTP_URL", "", "SMTP server for notification e-mails: smtp://[user:pass@]host:port (STARTTLS when offered) or smtps://host:port; empty records e-mails for the operator without sending", func(c *Config, v string) error {
+		if v != "" {
+			if _, err := notify.ParseSMTPURL(v); err != nil {
+				return err
+			}
+		}
+		c.SMTPURL = v
+		return nil
+	}},
+	{"CSM_SMTP_FROM", "csmarket <no-reply@csmarket.localhost>", "the From of notification e-mails", func(c *Config, v string) error {
+		if _, err := mail.ParseAddress(v); err != nil {
+			return fmt.Errorf("must be an address such as csmarket <no-reply@example.org>")
+		}
+		c.SMTPFrom = v
+		return nil
+	}},
+	{"CSM_REMINDER_BEFORE", "48h", "how long before a bid deadline suppliers that asked a question and have not bid are reminded", durationSetting(func(c *Config) *time.Duration { return &c.ReminderBefore }, time.Minute)},
+	{"CSM_NOTIFY_POLL", "250ms", "how often each replica looks for events and deadlines to notify of", durationSetting(func(c *Config) *time.Duration { return &c.NotifyPoll }, 10*time.Millisecond)},
 	{"CSM_STRIPE_TIMEOUT", "10s", "longest wait for one Stripe call before the levy is retried later", durationSetting(func(c *Config) *time.Duration { return &c.StripeTimeout }, time.Millisecond)},
 }
 
@@ -248,7 +273,7 @@ func durationSetting(field func(*Config) *time.Duration, min time.Duration) func
 }
 
 // secretSettings are never echoed in an error.
-var secretSettings = map[string]bool{"CSM_STRIPE_KEY": true, "CSM_STRIPE_WEBHOOK_SECRET": true}
+var secretSettings = map[string]bool{"CSM_STRIPE_KEY": true, "CSM_STRIPE_WEBHOOK_SECRET": true, "CSM_SMTP_URL": true}
 
 // loadConfig reads every setting from getenv, falling back to defaults. The
 // error names the variable and what it must be, in one line.

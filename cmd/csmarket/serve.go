@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,6 +20,7 @@ import (
 	"github.com/csmarket/csmarket/internal/billing"
 	"github.com/csmarket/csmarket/internal/cache"
 	"github.com/csmarket/csmarket/internal/market"
+	"github.com/csmarket/csmarket/internal/notify"
 	"github.com/csmarket/csmarket/internal/ocds"
 	"github.com/csmarket/csmarket/internal/ratelimit"
 	"github.com/csmarket/csmarket/internal/sqlstore"
@@ -96,6 +98,30 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		},
 	}
 
+	notificationStore := sqlstore.NewNotificationStore(db, clock)
+	notifyMetrics := notify.NewMetrics(reg)
+	hub := notify.NewHub(rc, log)
+	var mailer *notify.Mailer
+	if cfg.SMTPURL != "" {
+		if mailer, err = notify.NewMailer(notificationStore, notify.MailerOptions{
+			SMTPURL: cfg.SMTPURL, From: cfg.SMTPFrom, Clock: clock, Logger: log, Metrics: notifyMetrics,
+		}); err != nil {
+			return fmt.Errorf("invalid CSM_SMTP_URL: %w", err)
+		}
+	}
+	dispatcherOpts := notify.DispatcherOptions{
+		PublicURL: cfg.PublicURL, Mail: mailer != nil, ReminderBefore: cfg.ReminderBefore, Poll: cfg.NotifyPoll,
+		Clock: clock, Logger: log, Metrics: notifyMetrics, Publisher: hub,
+	}
+	if mailer != nil {
+		dispatcherOpts.MailKick = mailer.Kick
+	}
+	dispatcher := notify.NewDispatcher(notificationStore, &market.Notifier{
+		Tenders: tenderStore, Users: accounts.Users, Evaluators: evaluationStore, Audiences: notificationStore,
+		Levies: levyStore, Prefs: notificationStore, Clock: clock,
+	}, dispatcherOpts)
+
+	closing := make(chan struct{})
 	handler := api.New(api.Config{
 		Providers:   accounts.Providers,
 		Accounts:    accounts,
@@ -146,14 +172,18 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	go func() { serveErr <- srv.Serve(ln) }()
 	log.Info("listening", "addr", ln.Addr().String(), "store", db.Engine(), "cache", cacheKind(cfg), "levy_invoicing", policy.Invoicing)
 	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
-	workerDone := make(chan struct{})
-	go func() {
-		defer close(workerDone)
+	var workers sync.WaitGroup
+	workers.Go(func() {
 		if worker != nil {
 			worker.Run(workerCtx)
 		}
-	}()
-	defer func() { stopWorker(); <-workerDone }()
+	})
+	workers.Go(func() { hub.Run(workerCtx) })
+	workers.Go(func() { dispatcher.Run(workerCtx) })
+	if mailer != nil {
+		workers.Go(func() { mailer.Run(workerCtx) })
+	}
+	defer func() { stopWorker(); workers.Wait() }()
 
 	select {
 	case err := <-serveErr:
@@ -161,6 +191,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	case <-ctx.Done():
 	}
 	log.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
+	close(closing)
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {

@@ -1,0 +1,100 @@
+-- Notifications: each user's inbox, their preferences per kind, the e-mail
+-- outbox, the one-click unsubscribe tokens, how far the dispatcher has read
+-- the audit trail (every notification is planned from a committed audit
+-- event, once), and which deadline-driven notices have fired.
+
+-- +goose Up
+-- seq orders a user's inbox and is the live stream's event ID; every
+-- notification is written under the lock of notify_cursor, so seq also
+-- follows commit order and a stream resumed after seq N misses nothing.
+CREATE TABLE notifications (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    id         TEXT NOT NULL UNIQUE,
+    user_id    TEXT NOT NULL REFERENCES users (id),
+    kind       TEXT NOT NULL,
+    tender_id  TEXT NOT NULL DEFAULT '',
+    title      TEXT NOT NULL,
+    body       TEXT NOT NULL,
+    link       TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    read_at    TEXT
+);
+CREATE INDEX notifications_user ON notifications (user_id, seq);
+CREATE INDEX notifications_unread ON notifications (user_id) WHERE read_at IS NULL;
+
+CREATE TABLE notification_preferences (
+    user_id TEXT NOT NULL REFERENCES users (id),
+    kind    TEXT NOT NULL,
+    in_app  INTEGER NOT NULL CHECK (in_app IN (0, 1)),
+    email   INTEGER NOT NULL CHECK (email IN (0, 1)),
+    PRIMARY KEY (user_id, kind)
+);
+
+CREATE TABLE email_outbox (
+    id              TEXT PRIMARY KEY,
+    notification_id TEXT NOT NULL DEFAULT '',
+    user_id         TEXT NOT NULL REFERENCES users (id),
+    kind            TEXT NOT NULL,
+    to_addr         TEXT NOT NULL,
+    subject         TEXT NOT NULL,
+    text_body       TEXT NOT NULL,
+    html_body       TEXT NOT NULL,
+    unsubscribe_url TEXT NOT NULL DEFAULT '',
+    status          TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'recorded', 'failed')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT,
+    last_error      TEXT NOT NULL DEFAULT '',
+    lease_owner     TEXT NOT NULL DEFAULT '',
+    lease_until     TEXT,
+    created_at      TEXT NOT NULL,
+    sent_at         TEXT
+);
+CREATE INDEX email_outbox_created ON email_outbox (created_at, id);
+CREATE INDEX email_outbox_due ON email_outbox (next_attempt_at) WHERE status = 'pending';
+
+CREATE TABLE unsubscribe_tokens (
+    token_hash TEXT PRIMARY KEY,
+    user_id    TEXT NOT NULL REFERENCES users (id),
+    kind       TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+
+-- Events up to last_seq have been planned. A database that had events
+-- before notifications existed starts after them: nobody is told today of
+-- what happened last year.
+CREATE TABLE notify_cursor (
+    id       INTEGER PRIMARY KEY CHECK (id = 1),
+    last_seq INTEGER NOT NULL
+);
+INSERT INTO notify_cursor (id, last_seq) SELECT 1, COALESCE(MAX(seq), 0) FROM audit_events;
+
+-- A deadline-driven notice (subject: a tender, or a pending organisation)
+-- fires once per due time; replicas racing to fire it meet on this key.
+CREATE TABLE notices_fired (
+    subject_id TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    due_at     TEXT NOT NULL,
+    fired_at   TEXT NOT NULL,
+    PRIMARY KEY (subject_id, kind, due_at)
+);
+-- Deadlines already past when notifications arrived do not fire.
+INSERT INTO notices_fired (subject_id, kind, due_at, fired_at)
+    SELECT id, 'bids_ready', bid_deadline, strftime('%Y-%m-%dT%H:%M:%S.000000Z', 'now') FROM tenders
+    WHERE published_at IS NOT NULL AND bid_deadline IS NOT NULL;
+INSERT INTO notices_fired (subject_id, kind, due_at, fired_at)
+    SELECT id, 'deadline_reminder', bid_deadline, strftime('%Y-%m-%dT%H:%M:%S.000000Z', 'now') FROM tenders
+    WHERE published_at IS NOT NULL AND bid_deadline IS NOT NULL;
+INSERT INTO notices_fired (subject_id, kind, due_at, fired_at)
+    SELECT id, 'standstill_ended', standstill_ends_at, strftime('%Y-%m-%dT%H:%M:%S.000000Z', 'now') FROM tenders
+    WHERE standstill_ends_at IS NOT NULL;
+INSERT INTO notices_fired (subject_id, kind, due_at, fired_at)
+    SELECT id, 'buyer_pending', created_at, strftime('%Y-%m-%dT%H:%M:%S.000000Z', 'now') FROM organisations
+    WHERE status = 'pending';
+
+-- +goose Down
+DROP TABLE notices_fired;
+DROP TABLE notify_cursor;
+DROP TABLE unsubscribe_tokens;
+DROP TABLE email_outbox;
+DROP TABLE notification_preferences;
+DROP TABLE notifications;
