@@ -136,6 +136,10 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		},
 		Idempotency: sqlstore.NewIdempotencyStore(db),
 		Levies:      levies,
+		Inbox:       &market.Inbox{Store: notificationStore, Clock: clock},
+		Stream:      hub,
+		AfterWrite:  dispatcher.Kick,
+		Closing:     closing,
 		StripeWebhook: &billing.Webhooks{
 			Secret: cfg.StripeWebhookSecret, Store: levyStore, Clock: clock, Metrics: billingMetrics,
 		},

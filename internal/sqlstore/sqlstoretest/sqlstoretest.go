@@ -60,6 +60,24 @@ func MustOpen(tb testing.TB, engine string) *sqlstore.DB {
 	return db
 }
 
+// MustURL returns the URL of an empty database on engine (a file in the
+// test's temporary directory, or a schema of its own), for tests that run
+// the server itself; it is dropped when the test ends. For "postgres" it
+// skips the test when TEST_DATABASE_URL is not set.
+func MustURL(tb testing.TB, engine string) string {
+	tb.Helper()
+	switch engine {
+	case sqlstore.EngineSQLite:
+		return "sqlite:" + filepath.Join(tb.TempDir(), "csmarket.db")
+	case sqlstore.EnginePostgres:
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		return mustSchema(tb, ctx)
+	}
+	tb.Fatalf("sqlstoretest: unknown engine %q", engine)
+	return ""
+}
+
 // mustSchema creates a uniquely named schema in TEST_DATABASE_URL's
 // database, dropped with everything in it at cleanup, and returns the URL
 // that selects it.
