@@ -181,7 +181,19 @@ func TestNotificationsOfAProcurement(t *testing.T) {
 			})
 
 			e.clock.set(start.Add(2*time.Minute + time.Second)) // the reminder falls due
-			e.drain(t)
+			race := func() {
+				var wg sync.WaitGroup
+				for range 3 {
+					d := e.newDispatcher()
+					wg.Go(func() {
+						if _, err := d.Drain(context.Background()); err != nil {
+							t.Errorf("racing dispatcher: %v", err)
+						}
+					})
+				}
+				wg.Wait()
+			}
+			race()
 			e.drain(t)
 			t.Run("ReminderToAskersWithoutABid", func(t *testing.T) {
 				if got := e.kindsOf(t, matching, id); !slices.Equal(got, []string{"tender_published", "question_answered", "deadline_reminder"}) {
@@ -196,16 +208,7 @@ func TestNotificationsOfAProcurement(t *testing.T) {
 			// replicas race to catch up.
 			e.clock.set(start.Add(9 * time.Minute))
 			relogin()
-			var wg sync.WaitGroup
-			for range 3 {
-				d := e.newDispatcher()
-				wg.Go(func() {
-					if _, err := d.Drain(context.Background()); err != nil {
-						t.Errorf("racing dispatcher: %v", err)
-					}
-				})
-			}
-			wg.Wait()
+			race()
 			t.Run("BidsReadyOnceToCommissioners", func(t *testing.T) {
 				for name, want := range map[string]int{"lead": 1, "joint": 1, "evaluator": 1, "firm": 0, "matching": 0, "other": 0} {
 					got := 0
