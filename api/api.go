@@ -207,7 +207,7 @@ type server struct {
 	clock     market.Clock
 	metrics   *metrics
 	ids       *idSource
-	engine    *gin.Engine
+	engine    *router
 
 	accounts      *market.Accounts
 	tenders       *market.Tenders
@@ -310,7 +310,7 @@ func newServer(cfg Config) *server {
 		s.evaluations, s.comparisons = withComparisonMemo(cfg.Evaluations, s.cache)
 	}
 	s.metrics = newMetrics(s.registry)
-	s.engine = s.routes()
+	s.engine = &router{s.routes()}
 	return s
 }
 
@@ -386,3 +386,38 @@ func (s *server) kickAfterWrite(c *gin.Context) {
 		s.afterWrite()
 	}
 }
+
+// router is the Gin engine answering HEAD on every GET route (RFC 9110,
+// 9.3.2): the GET's status and headers (ETag, Cache-Control, ...) without
+// its body, and If-None-Match as for the GET.
+type router struct{ *gin.Engine }
+
+func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodHead {
+		rt.Engine.ServeHTTP(w, r)
+		return
+	}
+	get := r.Clone(context.WithValue(r.Context(), headKey{}, true))
+	get.Method = http.MethodGet
+	rt.Engine.ServeHTTP(headWriter{w}, get)
+}
+
+// headKey marks, in a request's context, a HEAD served as its GET.
+type headKey struct{}
+
+// isHead reports whether c serves a HEAD request.
+func isHead(c *gin.Context) bool { v, _ := c.Request.Context().Value(headKey{}).(bool); return v }
+
+// headWriter keeps a response's head and drops its body.
+type headWriter struct{ http.ResponseWriter }
+
+func (w headWriter) Write(b []byte) (int, error) { return len(b), nil }
+
+func (w headWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w headWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -140,8 +141,15 @@ func (s *server) noRoute(c *gin.Context) {
 // noMethod answers a known path asked with a method it does not serve; Gin
 // has already set the Allow header.
 func (s *server) noMethod(c *gin.Context) {
+	if allow := c.Writer.Header().Get("Allow"); strings.Contains(allow, http.MethodGet) && !strings.Contains(allow, http.MethodHead) {
+		c.Writer.Header().Set("Allow", allow+", "+http.MethodHead)
+	}
+	method := c.Request.Method
+	if isHead(c) {
+		method = http.MethodHead
+	}
 	s.fail(c, &market.Error{
 		Code:    codeMethodNotAllowed,
-		Message: fmt.Sprintf("%s is not allowed here; allowed: %s.", safeMethod(c.Request.Method), c.Writer.Header().Get("Allow")),
+		Message: fmt.Sprintf("%s is not allowed here; allowed: %s.", safeMethod(method), c.Writer.Header().Get("Allow")),
 	})
 }

@@ -367,9 +367,16 @@ func writeTender(c *gin.Context, status int, r tenderResponse) {
 		panic(err) // strings, ints, bools and maps of them always marshal
 	}
 	h := c.Writer.Header()
-	h["Etag"] = []string{cache.ETag(body)}
-	h["Content-Type"] = jsonContentType
+	etag := cache.ETag(body)
+	h["Etag"] = []string{etag}
 	h["Cache-Control"] = noStore
+	if inm := c.Request.Header["If-None-Match"]; status == http.StatusOK && c.Request.Method == http.MethodGet &&
+		len(inm) > 0 && etagListMatches(inm, etag) {
+		c.Writer.WriteHeader(http.StatusNotModified)
+		c.Writer.WriteHeaderNow()
+		return
+	}
+	h["Content-Type"] = jsonContentType
 	c.Writer.WriteHeader(status)
 	c.Writer.Write(body)
 }
