@@ -87,7 +87,7 @@ var settings = []setting{
 		if v != "" {
 			u, err := url.Parse(v)
 			if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
-				return fmt.Errorf("must be redis://host:port[/db] or rediss://...")
+				return fmt.Errorf("must be redis://host:port[/db], or rediss:// for TLS")
 			}
 		}
 		c.RedisURL = v

@@ -24,8 +24,6 @@ type Evaluations struct {
 	LevyRecorded func(l *Levy)
 }
 
-var errNoEvaluator = Errorf(ENOTFOUND, "No such evaluator.")
-
 // evaluators returns the tender's evaluator records, with the creator
 // assigned by default when it has no record yet.
 func (s *Evaluations) evaluators(ctx context.Context, t *Tender) ([]Evaluator, error) {

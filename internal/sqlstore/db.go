@@ -55,7 +55,7 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 	case strings.HasPrefix(rawURL, "sqlite:"), strings.HasPrefix(rawURL, "file:"):
 		db, err = openSQLite(rawURL)
 	default:
-		return nil, fmt.Errorf("database URL %q: want sqlite:PATH, sqlite://PATH, file:PATH, postgres://... or postgresql://...", redact(rawURL))
+		return nil, fmt.Errorf("database URL %q: want sqlite:PATH, sqlite://PATH, file:PATH, or a postgres:// or postgresql:// URL", redact(rawURL))
 	}
 	if err != nil {
 		return nil, err

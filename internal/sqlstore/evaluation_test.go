@@ -407,8 +407,8 @@ func TestEvaluationsService(t *testing.T) {
 			t.Errorf("after moderation leader %q with %v, want b1 with 100", cmp.Rows[0].BidID, cmp.Rows[0].Total)
 		}
 		awarded, err := svc.Award(ctx, lead, s.tender.ID, s.b1.ID, "Highest total.")
-		if err != nil {
-			t.Fatalf("Award: %v", err)
+		if err != nil || awarded.AwardBidID != s.b1.ID || awarded.StandstillEndsAt.IsZero() {
+			t.Fatalf("Award: %+v, %v", awarded, err)
 		}
 		_, err = svc.ConfirmAward(ctx, lead, s.tender.ID)
 		wantCode(t, err, market.ECONFLICT) // standstill
