@@ -277,6 +277,26 @@ func TestNotificationsOfAProcurement(t *testing.T) {
 				if !found {
 					t.Errorf("no reminder e-mail recorded for the asker among %d", len(emails))
 				}
+				// With every preference at its default, each user has one
+				// e-mail for each notification in the app, and no more.
+				all, _, err := e.notes.ListEmails(context.Background(), "", "", 100)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(all) == 100 {
+					t.Fatalf("more e-mails than one page; page through them")
+				}
+				for name, a := range everyone {
+					mails := 0
+					for _, m := range all {
+						if m.To == a.email {
+							mails++
+						}
+					}
+					if inApp := len(e.inbox(t, *a, "?page_size=100").Items); mails != inApp {
+						t.Errorf("%s: %d e-mails for %d notifications", name, mails, inApp)
+					}
+				}
 				res, b = e.do(t, req{method: http.MethodGet, target: "/api/v1/operator/emails", token: w.firm.access})
 				want(t, res, b, http.StatusForbidden)
 			})
