@@ -70,3 +70,10 @@ bench: build
 
 clean:
 	rm -rf bin .test frontend/node_modules
+
+# Fault tests (PostgreSQL restarted and stopped, Redis slow then gone, a
+# replica killed, SIGTERM under load) on a private PostgreSQL cluster that
+# .ci/faults creates and drops.
+.PHONY: faults
+faults:
+	@bash .ci/faults

@@ -159,6 +159,7 @@ func newTestAccounts(db *sqlstore.DB, clock market.Clock, providers market.Provi
 		Users:             sqlstore.NewUserStore(db, clock),
 		Sessions:          sqlstore.NewSessionStore(db, clock),
 		Providers:         providers,
+		Personal:          sqlstore.NewPersonalDataStore(db),
 		Tokens:            auth.NewTokens(ks, testIssuer, testAudience),
 		Passwords:         fastPasswords,
 		Clock:             clock,

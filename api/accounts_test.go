@@ -198,25 +198,32 @@ func register201SupplierWithListing(t *testing.T, e *acctEnv) {
 	}
 }
 
+// register201SupplierWithoutListing: the supplier is a provider at once,
+// with an empty listing whose ETag its first edit sends, as every edit.
+// TestNewSupplier covers the directory, the caches and disabling.
 func register201SupplierWithoutListing(t *testing.T, e *acctEnv) {
 	a := e.register(t, supplierRegistration("Delta Charity", "admin@delta.example", identifierRequest{Scheme: "GB-CHC", ID: "765432"}, nil))
 	target := "/api/v1/providers/" + a.orgID
 	res, body := e.do(t, req{method: http.MethodGet, target: target})
-	want(t, res, body, http.StatusNotFound)
+	want(t, res, body, http.StatusOK)
+	etag := res.Header.Get("ETag")
+	if p := mustDecode[providerResponse](t, body); etag == "" || p.Name != "Delta Charity" || p.Summary != "" || p.Version != 1 {
+		t.Errorf("new supplier: ETag %q, %s", etag, body)
+	}
 	l := validListing("Delta: engagement led by local people.")
-	t.Run("StaleIfMatchWithoutListing", func(t *testing.T) {
-		res, body := e.do(t, req{method: http.MethodPut, target: target, token: a.access, body: l, header: map[string]string{"If-Match": "*"}})
-		want(t, res, body, http.StatusPreconditionFailed)
-	})
 	res, body = e.do(t, req{method: http.MethodPut, target: target, token: a.access, body: l})
+	want(t, res, body, http.StatusPreconditionRequired)
+	res, body = e.do(t, req{method: http.MethodPut, target: target, token: a.access, body: l, header: map[string]string{"If-Match": "*"}})
 	want(t, res, body, http.StatusOK)
 	res2, body2 := e.do(t, req{method: http.MethodGet, target: target})
 	want(t, res2, body2, http.StatusOK)
-	if res2.Header.Get("ETag") != res.Header.Get("ETag") || mustDecode[providerResponse](t, body2).Summary != l.Summary {
-		t.Errorf("created listing: GET ETag %s, PUT ETag %s, %s", res2.Header.Get("ETag"), res.Header.Get("ETag"), body2)
+	if p := mustDecode[providerResponse](t, body2); res2.Header.Get("ETag") != res.Header.Get("ETag") || p.Summary != l.Summary || p.Version != 2 {
+		t.Errorf("first listing: GET ETag %s, PUT ETag %s, %s", res2.Header.Get("ETag"), res.Header.Get("ETag"), body2)
 	}
 	res, body = e.do(t, req{method: http.MethodPut, target: target, token: a.access, body: l})
 	want(t, res, body, http.StatusPreconditionRequired)
+	res, body = e.do(t, req{method: http.MethodPut, target: target, token: a.access, body: l, header: map[string]string{"If-Match": etag}})
+	want(t, res, body, http.StatusPreconditionFailed)
 }
 
 func register201BuyerTrusted(t *testing.T, e *acctEnv) {

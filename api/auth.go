@@ -50,6 +50,7 @@ func (s *server) accountRoutes(e *gin.Engine, v1 *gin.RouterGroup) {
 
 	user := v1.Group("", s.authenticate, s.requireUser)
 	user.GET("/me", s.me)
+	user.GET("/me/export", s.exportMe)
 	user.PUT("/providers/:id", s.updateListing)
 	user.GET("/organisations/:id/users", s.listUsers)
 	user.POST("/organisations/:id/users", s.addUser)
@@ -60,6 +61,7 @@ func (s *server) accountRoutes(e *gin.Engine, v1 *gin.RouterGroup) {
 	op.POST("/organisations/:id/approve", s.setOrganisationStatus(market.StatusActive))
 	op.POST("/organisations/:id/enable", s.setOrganisationStatus(market.StatusActive))
 	op.POST("/organisations/:id/disable", s.setOrganisationStatus(market.StatusDisabled))
+	op.POST("/users/:id/erase", s.eraseUser)
 }
 
 // authenticate turns the request's bearer token into its principal. A
@@ -306,6 +308,10 @@ func (s *server) logout(c *gin.Context) {
 	var req refreshRequest
 	if err := s.decodeJSON(c, &req); err != nil {
 		s.fail(c, err)
+		return
+	}
+	if req.RefreshToken == "" {
+		s.fail(c, market.Invalid("refresh_token", "is required: the refresh token of the session to end"))
 		return
 	}
 	if err := s.accounts.Logout(c.Request.Context(), req.RefreshToken); err != nil {

@@ -160,7 +160,9 @@ func (s *server) runIdempotent(c *gin.Context, scope, key string) {
 			s.log.LogAttrs(bg, slog.LevelError, "idempotency: release failed", routeAttr(c), errAttr(err))
 		}
 	}()
+	stopRenewing := s.renewIdempotency(bg, routeAttr(c), scope, key)
 	c.Next()
+	stopRenewing()
 	status := c.Writer.Status()
 	if status >= 500 || status == http.StatusTooManyRequests || !c.Writer.Written() {
 		return
@@ -170,6 +172,30 @@ func (s *server) runIdempotent(c *gin.Context, scope, key string) {
 		return
 	}
 	kept = true
+}
+
+// renewIdempotency renews the reservation of key every quarter of
+// market.IdempotencyLease until the returned function is called, so that
+// a request running long is not taken for one that died with its process.
+func (s *server) renewIdempotency(ctx context.Context, route slog.Attr, scope, key string) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(market.IdempotencyLease / 4)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+			if err := s.idempotency.RenewIdempotency(ctx, scope, key, s.clock.Now()); err != nil {
+				s.log.LogAttrs(ctx, slog.LevelWarn, "idempotency: renewal failed", route, errAttr(err))
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
 }
 
 // replay answers with a kept answer. A problem is given this request's ID

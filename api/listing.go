@@ -72,9 +72,11 @@ const staleVersion = -1
 
 // updateListing replaces the caller's own listing. The current ETag is
 // computed as GET /api/v1/providers/{id} computes it, from the store and
-// not the cache, and compared strongly with If-Match. Every outcome is the
-// market's to decide; the precondition only chooses the version it is
-// given, and which of 412 and 428 a stale version is answered with.
+// not the cache, and compared strongly with If-Match. Every supplier has a
+// listing from registration (an empty one until its first edit), so
+// If-Match is always required. Every outcome is the market's to decide;
+// the precondition only chooses the version it is given, and which of 412
+// and 428 a stale version is answered with.
 func (s *server) updateListing(c *gin.Context) {
 	id, ok := s.pathID(c, errNoProvider)
 	if !ok {
@@ -107,10 +109,8 @@ func (s *server) updateListing(c *gin.Context) {
 	}
 	var refused error
 	switch ifMatch := c.Request.Header["If-Match"]; {
-	case len(ifMatch) == 0 && exists:
-		refused, version = errIfMatchRequired, staleVersion
 	case len(ifMatch) == 0:
-		version = 0 // creates the listing of a supplier that has none
+		refused, version = errIfMatchRequired, staleVersion
 	case !exists || !ifMatchList(ifMatch, etag):
 		refused, version = errIfMatchStale, staleVersion
 	}

@@ -145,8 +145,9 @@ func update200Visible(t *testing.T, e *acctEnv, w *world) {
 }
 
 // secondHandler is another API over e's store, as a second process is:
-// its own accounts and limiter, and with TEST_REDIS_URL its own cache on a
-// Redis shared with e's (which it then rebuilds onto that Redis too).
+// its own accounts (wrapped as cmd wraps them) and limiter, and with
+// TEST_REDIS_URL its own cache on a Redis shared with e's (which it then
+// rebuilds onto that Redis too).
 func (e *acctEnv) secondHandler(tb testing.TB) http.Handler {
 	tb.Helper()
 	c := e.cache
@@ -161,17 +162,21 @@ func (e *acctEnv) secondHandler(tb testing.TB) http.Handler {
 	cfg := e.cfg
 	cfg.Providers, cfg.Cache = providers, c
 	cfg.Accounts = newTestAccounts(e.db, e.clock, providers, e.keys.set)
+	cfg.Accounts.Users = cache.NewUserStore(cfg.Accounts.Users, c)
 	cfg.Limiter = ratelimit.New(ratelimit.Options{})
 	cfg.Registry = prometheus.NewRegistry()
 	cfg.Logger = slog.New(slog.NewJSONHandler(e.logs, nil))
 	return New(cfg)
 }
 
-// rewire rebuilds e's handler onto cache c, keeping its accounts' store.
+// rewire rebuilds e's handler onto cache c, keeping its accounts' store:
+// its directory and its account writes (a registration, a disabled
+// organisation) then invalidate c.
 func (e *acctEnv) rewire(c *cache.Cache) {
 	e.cache = c
 	e.providers = cache.NewProviderStore(sqlstore.NewProviderStore(e.db, e.clock), c)
 	e.accounts.Providers = e.providers
+	e.accounts.Users = cache.NewUserStore(sqlstore.NewUserStore(e.db, e.clock), c)
 	e.cfg.Providers, e.cfg.Cache = e.providers, c
 	e.cfg.Registry = prometheus.NewRegistry()
 	e.s = newServer(e.cfg)

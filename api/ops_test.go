@@ -204,7 +204,7 @@ func method405(t *testing.T, e *env) {
 	} {
 		t.Run(tt.method+" "+tt.target, func(t *testing.T) {
 			res, body := serve(t, e.s.engine, httptest.NewRequest(tt.method, tt.target, nil))
-			if res.StatusCode != http.StatusMethodNotAllowed || res.Header.Get("Allow") != "GET" {
+			if res.StatusCode != http.StatusMethodNotAllowed || res.Header.Get("Allow") != "GET, HEAD" {
 				t.Fatalf("status %d, Allow %q: %s", res.StatusCode, res.Header.Get("Allow"), body)
 			}
 		})
@@ -241,10 +241,15 @@ func body413(t *testing.T, engine string) {
 		{"Trailing", http.MethodPost, "/test/echo", `{"summary":"ok"} {}`, false, http.StatusBadRequest},
 		{"NotJSON", http.MethodPost, "/test/echo", `summary=ok`, false, http.StatusBadRequest},
 		{"Empty", http.MethodPost, "/test/echo", ``, false, http.StatusBadRequest},
+		{"NotJSONContentType", http.MethodPost, "/test/echo", `{"summary":"ok"}`, false, http.StatusBadRequest},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			req := httptest.NewRequest(tt.method, tt.target, strings.NewReader(tt.body))
+			req.Header.Set("Content-Type", "application/json")
+			if tt.name == "NotJSONContentType" {
+				req.Header.Set("Content-Type", "text/plain")
+			}
 			if tt.chunked {
 				req.ContentLength = -1
 			}
@@ -254,8 +259,11 @@ func body413(t *testing.T, engine string) {
 			}
 			if tt.want == http.StatusBadRequest {
 				want := "body"
-				if tt.name == "UnknownField" {
+				switch tt.name {
+				case "UnknownField":
 					want = "summry"
+				case "NotJSONContentType":
+					want = "Content-Type"
 				}
 				if p := mustDecode[problem](t, body); len(p.Errors) != 1 || p.Errors[0].Field != want {
 					t.Errorf("errors %v, want one naming %q", p.Errors, want)

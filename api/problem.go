@@ -70,6 +70,10 @@ func toFieldProblems(fs []market.FieldError) []fieldProblem {
 var (
 	problemContentType = []string{"application/problem+json"}
 	noStore            = []string{"no-store"}
+	// retryUnavailable is the Retry-After of every 503, in seconds: long
+	// enough for a restarted database or a failover to take connections
+	// again, short enough that a client retrying does not wait for nothing.
+	retryUnavailable = []string{"2"}
 )
 
 // fail answers the request with err as a problem and stops the handler
@@ -122,6 +126,9 @@ func (s *server) writeProblem(c *gin.Context, err error) {
 	delete(h, "Etag")
 	if status == http.StatusUnauthorized && len(h["Www-Authenticate"]) == 0 {
 		h["Www-Authenticate"] = challenge
+	}
+	if status == http.StatusServiceUnavailable {
+		h["Retry-After"] = retryUnavailable
 	}
 	c.Writer.WriteHeader(status)
 	c.Writer.Write(body)

@@ -16,6 +16,9 @@ import (
 	"github.com/csmarket/csmarket/internal/market"
 )
 
+// providerResponse is one entry of the directory. A supplier that has not
+// written its listing yet has an empty one: the listing's fields are
+// empty, and size, which it has not chosen, is left out.
 type providerResponse struct {
 	ID              string           `json:"id"`
 	Name            string           `json:"name"`
@@ -24,7 +27,7 @@ type providerResponse struct {
 	Regions         []string         `json:"regions"`
 	Summary         string           `json:"summary"`
 	Capabilities    []string         `json:"capabilities"`
-	Size            string           `json:"size"`
+	Size            string           `json:"size,omitempty"`
 	Accreditations  []string         `json:"accreditations"`
 	DayRateMinPence int64            `json:"day_rate_min_pence"`
 	DayRateMaxPence int64            `json:"day_rate_max_pence"`

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -52,8 +53,10 @@ func (s *server) streamToken(c *gin.Context) {
 func (s *server) streamNotifications(c *gin.Context) {
 	var last int64
 	if v := c.GetHeader("Last-Event-ID"); v != "" {
+		// Digits only, as the stream writes its ids: ParseInt alone
+		// would take "+5".
 		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 0 {
+		if err != nil || n < 0 || strings.Trim(v, "0123456789") != "" {
 			s.fail(c, market.Invalid("Last-Event-ID", "must be the id of an event this stream sent"))
 			return
 		}

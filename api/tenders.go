@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"regexp"
 	"strconv"
 	"time"
 
@@ -110,13 +111,20 @@ func rfc3339Milli(t time.Time) string {
 	return t.UTC().Truncate(time.Millisecond).Format(time.RFC3339Nano)
 }
 
-// parseDeadline reads an RFC 3339 time; "" is no deadline yet.
+// rfc3339Shape is RFC 3339's date-time, which time.Parse does not hold a
+// time to: it also takes a one-digit hour, a comma before the fraction and
+// an offset of 24 hours.
+var rfc3339Shape = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$`)
+
+// parseDeadline reads an RFC 3339 time; "" is no deadline yet. Its offset
+// may not take it out of the years RFC 3339 can write in UTC, in which it
+// is stored and given back ("9999-12-31T23:00:00-01:00" is in year 10000).
 func parseDeadline(field, v string, p *market.Problems) time.Time {
 	if v == "" {
 		return time.Time{}
 	}
 	t, err := time.Parse(time.RFC3339Nano, v)
-	if err != nil {
+	if y := t.UTC().Year(); err != nil || y < 0 || y > 9999 || !rfc3339Shape.MatchString(v) {
 		p.Add(field, "must be an RFC 3339 time, such as 2026-12-08T12:00:00Z")
 		return time.Time{}
 	}
@@ -616,7 +624,7 @@ func (s *server) patchTender(c *gin.Context) {
 		return
 	}
 	var patch map[string]any
-	if err := s.decodeJSON(c, &patch); err != nil {
+	if err := s.decodeJSONAs(c, &patch, "application/merge-patch+json", jsonMediaType); err != nil {
 		s.fail(c, err)
 		return
 	}

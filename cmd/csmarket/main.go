@@ -46,6 +46,10 @@ Usage:
                                    create a marketplace operator (prints a one-time password)
   csmarket keygen                  print a new signing key to add to CSM_JWT_KEY_FILE
   csmarket audit verify            check the audit trail's hash chain; fails naming the first broken event
+  csmarket backup FILE             write a consistent copy of the store to FILE while serve runs
+                                   (PostgreSQL: prints the pg_dump command)
+  csmarket restore [--force] FILE  with serve stopped, put the backup FILE in place as the store and migrate it
+                                   (PostgreSQL: prints the pg_restore command)
 
 Run 'csmarket COMMAND --help' for a command's options and settings.
 `
@@ -70,6 +74,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdKeygen(args[1:], stdout, stderr)
 	case "audit":
 		return cmdAudit(ctx, args[1:], getenv, stdout, stderr)
+	case "backup":
+		return cmdBackup(ctx, args[1:], getenv, stdout, stderr)
+	case "restore":
+		return cmdRestore(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help", "-help":
 		fmt.Fprint(stdout, usage)
 		return nil

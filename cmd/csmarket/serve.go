@@ -251,6 +251,7 @@ func newAccounts(cfg Config, db *sqlstore.DB, c *cache.Cache, clock market.Clock
 		Users:             cache.NewUserStore(sqlstore.NewUserStore(db, clock), c),
 		Sessions:          sqlstore.NewSessionStore(db, clock),
 		Providers:         cache.NewProviderStore(sqlstore.NewProviderStore(db, clock), c),
+		Personal:          sqlstore.NewPersonalDataStore(db),
 		Tokens:            auth.NewTokens(keys, cfg.JWTIssuer, cfg.JWTAudience),
 		Passwords:         auth.NewPasswords(),
 		Clock:             clock,

@@ -12,6 +12,8 @@ import { tenderFormPage } from "./views/tender-form";
 import { banner } from "./views/form";
 import { operatorPage } from "./views/operator";
 import { operatorLeviesPage, supplierLeviesPage } from "./views/levies";
+import { notificationPreferencesPage, notificationsPage, unsubscribePage } from "./views/notifications";
+import { bell, pageShown, startNotifications } from "./notifications";
 import { errorSummary } from "./views/problem";
 import { renderProfile } from "./views/profile";
 import { registerPage } from "./views/register";
@@ -69,7 +71,17 @@ let notice: string | null = null;
 let justRegistered = false;
 
 // Pages that need a signed-in user; anyone else is asked to sign in first.
-const privatePages = new Set(["account", "listing", "operator", "new-tender", "comparison", "levies", "operator-levies"]);
+const privatePages = new Set([
+  "account",
+  "listing",
+  "operator",
+  "new-tender",
+  "comparison",
+  "levies",
+  "operator-levies",
+  "notifications",
+  "notification-preferences",
+]);
 
 // A banner for the tender page shown next, e.g. after publishing it.
 let tenderNotice: HTMLElement | null = null;
@@ -113,6 +125,7 @@ function renderAccountNav(): void {
       me.role === "supplier" ? item("?page=levies", "Levies") : null,
       me.role === "operator" ? item("?page=operator", "Approvals") : null,
       me.role === "operator" ? item("?page=operator-levies", "Levies") : null,
+      h("li", null, bell()),
       item("?page=account", "Your account"),
       h("li", null, out),
     ),
@@ -164,6 +177,8 @@ async function accountView(name: string, params: URLSearchParams, signal: AbortS
       );
     case "opportunities":
       return opportunitiesPage(await reference(), params, (url) => navigate(url), signal);
+    case "unsubscribe":
+      return unsubscribePage(params, me !== null);
     case "tender": {
       const shown = tenderNotice;
       tenderNotice = null;
@@ -194,12 +209,17 @@ async function accountView(name: string, params: URLSearchParams, signal: AbortS
       });
     case "comparison":
       return comparisonPage(params.get("id") ?? "", me, signal);
+    case "notifications":
+      return notificationsPage(me, params, (url) => navigate(url), signal);
+    case "notification-preferences":
+      return notificationPreferencesPage(me, signal);
   }
   return notFound();
 }
 
 async function render(opts: { moveFocus: boolean; scrollY: number }): Promise<void> {
   const seq = ++renderSeq;
+  pageShown();
   let params = new URLSearchParams(location.search);
   const id = params.get("provider");
   let pageName = params.get("page");
@@ -310,6 +330,8 @@ document.addEventListener("click", (ev) => {
 window.addEventListener("popstate", () => {
   void render({ moveFocus: true, scrollY: state().scrollY ?? 0 });
 });
+
+startNotifications();
 
 // A reload of the tab picks up its session before the first page is shown,
 // so that a private page does not flash the sign-in form.

@@ -23,6 +23,7 @@ let refreshTimer: ReturnType<typeof setTimeout> | undefined;
 let refreshing: Promise<void> | null = null;
 let me: Me | null = null;
 const listeners = new Set<(change: Change) => void>();
+const tokenListeners = new Set<(token: string) => void>();
 
 // Refresh this long before the access token runs out, so that a request
 // made just before expiry does not carry a token the API already refuses.
@@ -54,6 +55,14 @@ export function onChange(fn: (change: Change) => void): void {
   listeners.add(fn);
 }
 
+/**
+ * onToken calls fn with each new access token, e.g. when it is renewed, so
+ * that a connection that carries it (the live notifications) can reopen.
+ */
+export function onToken(fn: (token: string) => void): void {
+  tokenListeners.add(fn);
+}
+
 /** current is the signed-in user with its organisation and role, or null. */
 export function current(): Me | null {
   return me;
@@ -73,6 +82,7 @@ function keep(pair: TokenPair): void {
       // refreshes again. A refused refresh has already ended the session.
     });
   }, inMs);
+  for (const fn of tokenListeners) fn(pair.access_token);
 }
 
 function forget(): void {

@@ -10,16 +10,18 @@ type breaker struct {
 	probing   atomic.Bool
 }
 
-// allow reports whether a request may call Redis at now.
-func (b *breaker) allow(now int64) bool {
+// allow reports whether a request may call Redis at now, and whether it
+// is the one probe let through after the breaker opened.
+func (b *breaker) allow(now int64) (ok, probe bool) {
 	u := b.openUntil.Load()
 	if u == 0 {
-		return true
+		return true, false
 	}
 	if now < u {
-		return false
+		return false, false
 	}
-	return b.probing.CompareAndSwap(false, true)
+	ok = b.probing.CompareAndSwap(false, true)
+	return ok, ok
 }
 
 // trip opens the breaker until the deadline and reports whether it was

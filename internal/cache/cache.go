@@ -22,11 +22,15 @@
 // serves a view of ns loaded before the call, as long as the store itself
 // reads its own writes. When Invalidate cannot reach Redis it returns the
 // error and retries the bump every Cooldown until Redis answers; meanwhile
-// this process serves ns from the store. Until that retry succeeds, another
-// process that can still reach Redis (a partition), or that reaches a
-// restarted Redis which kept its data first, may serve views older than the
-// write: for at most about one Cooldown after Redis answers this process
-// again, or the views' TTL if this process stops first. A process that
+// this process serves ns from the store. A process whose breaker opened
+// bumps every namespace it uses before it uses Redis again, so when Redis
+// itself was away, no process that noticed serves a view from before the
+// outage once it is back. Until the retry succeeds, another process that
+// never lost Redis (a partition, or one that sent Redis nothing during the
+// outage), or that reaches a restarted Redis which kept its data first,
+// may serve views older than the write: for at most about one Cooldown
+// after Redis answers this process again, or the views' TTL if this
+// process stops first. A process that
 // cannot reach Redis serves from the store and joins loads of a view that
 // are already running, so it may return a load that began just before a
 // write made elsewhere.
@@ -137,6 +141,7 @@ type Cache struct {
 
 	flights singleflight.Group
 	br      breaker
+	used    sync.Map // ns -> true: the namespaces this process has used Redis for, which rejoin bumps
 
 	pmu      sync.Mutex
 	pending  map[string]bool // namespaces whose bump Redis has not taken yet

@@ -31,7 +31,7 @@ func (c *Cache) Generation(ctx context.Context, ns string) (int64, bool) {
 	if c.rdb == nil {
 		return c.gen(ns).Load(), true
 	}
-	if !c.usable(ns) {
+	if !c.usable(ctx, ns) {
 		return 0, false
 	}
 	rctx, cancel := context.WithTimeout(ctx, c.timeout)

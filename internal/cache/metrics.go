@@ -27,7 +27,7 @@ func newMetrics(r prometheus.Registerer) *metrics {
 		err:  requests.WithLabelValues("error"),
 		invalidations: register(r, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "csm_cache_invalidations_total",
-			Help: "Namespace invalidations by result: ok, error (Redis not reached; retried), retried (a failed one that reached Redis later).",
+			Help: "Namespace invalidations by result: ok, error (Redis not reached; retried), retried (a failed one that reached Redis later), rejoin (every namespace bumped on coming back after losing Redis).",
 		}, []string{"result"})),
 		backendErrors: register(r, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "csm_cache_backend_errors_total",

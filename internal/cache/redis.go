@@ -62,7 +62,7 @@ func (c *Cache) genKey(ns string) string { return c.prefix + "{" + ns + "}:gen" 
 func (c *Cache) valueKey(ns, key string) string { return c.prefix + "{" + ns + "}:v:" + key }
 
 func (c *Cache) fetchRedis(ctx context.Context, ns, key string, ttl time.Duration, load func(context.Context) ([]byte, error)) (Entry, error) {
-	if !c.usable(ns) {
+	if !c.usable(ctx, ns) {
 		c.m.err.Inc()
 		return c.load(ctx, "local\x00"+flightKey(ns, c.gen(ns).Load(), key), load, nil)
 	}
@@ -142,8 +142,12 @@ func (c *Cache) bump(ctx context.Context, ns string) error {
 
 // usable reports whether this request may use Redis for ns: not while the
 // breaker is open, and not while an invalidation of ns has not reached
-// Redis, since Redis may still hold views older than the write.
-func (c *Cache) usable(ns string) bool {
+// Redis, since Redis may still hold views older than the write. The probe
+// that may close the breaker first rejoins Redis.
+func (c *Cache) usable(ctx context.Context, ns string) bool {
+	if _, ok := c.used.Load(ns); !ok {
+		c.used.Store(ns, true)
+	}
 	if c.npending.Load() > 0 {
 		c.pmu.Lock()
 		p := c.pending[ns]
@@ -152,7 +156,47 @@ func (c *Cache) usable(ns string) bool {
 			return false
 		}
 	}
-	return c.br.allow(c.now().UnixNano())
+	ok, probe := c.br.allow(c.now().UnixNano())
+	if probe {
+		return c.rejoin(ctx)
+	}
+	return ok
+}
+
+// rejoin bumps every namespace this process has used, before it uses
+// Redis again after losing it. While it was cut off, others may have been
+// too, and their writes' invalidations may not have reached Redis yet
+// (they retry every Cooldown): the views Redis holds from before the
+// outage may be older than the store. Bumping them all retires those
+// views at the cost of one cold cache per outage, instead of serving them
+// until every writer's retry gets through. It reports whether Redis took
+// every bump; when it did not, the breaker opens again.
+func (c *Cache) rejoin(ctx context.Context) bool {
+	var nss []string
+	c.used.Range(func(ns, _ any) bool {
+		nss = append(nss, ns.(string))
+		return true
+	})
+	c.pmu.Lock()
+	for ns := range c.pending {
+		if _, ok := c.used.Load(ns); !ok {
+			nss = append(nss, ns)
+		}
+	}
+	c.pmu.Unlock()
+	for _, ns := range nss {
+		if err := c.bump(ctx, ns); err != nil {
+			c.failed(ctx, "rejoin", err)
+			return false
+		}
+		if c.removePending(ns) {
+			c.m.invalidations.WithLabelValues("retried").Inc()
+			c.log.Info("cache: invalidation reached redis", "namespace", ns)
+		} else {
+			c.m.invalidations.WithLabelValues("rejoin").Inc()
+		}
+	}
+	return true
 }
 
 // failed records a failure of Redis and opens the breaker, unless the
@@ -190,13 +234,16 @@ func (c *Cache) addPending(ns string) {
 	}
 }
 
-func (c *Cache) removePending(ns string) {
+// removePending reports whether ns was pending.
+func (c *Cache) removePending(ns string) bool {
 	c.pmu.Lock()
 	defer c.pmu.Unlock()
 	if c.pending[ns] {
 		delete(c.pending, ns)
 		c.npending.Add(-1)
+		return true
 	}
+	return false
 }
 
 // retryPending bumps the namespaces whose invalidation failed, every
@@ -221,9 +268,10 @@ func (c *Cache) retryPending() {
 				c.log.Debug("cache: invalidation retry failed", "namespace", ns, "error", err.Error())
 				break
 			}
-			c.removePending(ns)
-			c.m.invalidations.WithLabelValues("retried").Inc()
-			c.log.Info("cache: invalidation reached redis", "namespace", ns)
+			if c.removePending(ns) {
+				c.m.invalidations.WithLabelValues("retried").Inc()
+				c.log.Info("cache: invalidation reached redis", "namespace", ns)
+			}
 		}
 		c.pmu.Lock()
 		if len(c.pending) == 0 {

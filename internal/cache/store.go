@@ -113,8 +113,8 @@ const (
 
 // UserStore passes account reads and writes through to the inner store,
 // and invalidates the directory after the writes that change it: a
-// supplier registering with its listing, and an organisation being
-// disabled or re-enabled.
+// supplier registering (it is in the directory at once, with its listing
+// or an empty one), and an organisation being disabled or re-enabled.
 //
 // It also keeps users and organisations read by ID in this process (see
 // Memo), since every signed-in request reads both to authenticate. Every
@@ -159,7 +159,8 @@ func (s *UserStore) GetOrganisation(ctx context.Context, id string) (market.Orga
 }
 
 // Register writes through the inner store, then invalidates the accounts,
-// and the directory when a supplier has joined it.
+// and for a supplier the directory, which it joins whether or not it gave
+// a listing.
 func (s *UserStore) Register(ctx context.Context, o *market.Organisation, l *market.Listing, u *market.User) error {
 	if err := s.UserStore.Register(ctx, o, l, u); err != nil {
 		return err
@@ -204,6 +205,18 @@ func (s *UserStore) SetOrganisationStatus(ctx context.Context, id string, st mar
 	}
 	s.cache.invalidateAfterWrite(ctx, NSAccounts, NSProviders)
 	return o, nil
+}
+
+// EraseUser writes through the inner store, then invalidates the
+// accounts, so that no process goes on authenticating the erased user or
+// showing its name from a memo.
+func (s *UserStore) EraseUser(ctx context.Context, id string, otherAdmin bool, ev market.AuditEvent) (market.User, error) {
+	u, err := s.UserStore.EraseUser(ctx, id, otherAdmin, ev)
+	if err != nil {
+		return u, err
+	}
+	s.cache.invalidateAfterWrite(ctx, NSAccounts)
+	return u, nil
 }
 
 // cloneOrganisation copies o's slices, so that a caller changing its copy

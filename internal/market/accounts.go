@@ -18,6 +18,8 @@ type Accounts struct {
 	Users     UserStore
 	Sessions  SessionStore
 	Providers ProviderStore
+	// Personal reads what is held about a user, for Export.
+	Personal  PersonalDataStore
 	Tokens    Tokens
 	Passwords Passwords
 	Clock     Clock
@@ -112,6 +114,11 @@ func (a *Accounts) Login(ctx context.Context, email, password string) (TokenPair
 		return TokenPair{}, errBadLogin
 	} else if err != nil {
 		return TokenPair{}, err
+	}
+	if u.PasswordHash == "" {
+		// Erased: no password signs it in.
+		a.Passwords.Dummy(password)
+		return TokenPair{}, errBadLogin
 	}
 	ok, err := a.Passwords.Verify(u.PasswordHash, password)
 	if err != nil {
@@ -369,6 +376,9 @@ func (a *Accounts) SetUserStatus(ctx context.Context, p *Principal, userID strin
 	}
 	if u.ID == p.UserID && s == UserDisabled {
 		return User{}, Errorf(ECONFLICT, "You cannot disable yourself.")
+	}
+	if u.Erased() && s == UserActive {
+		return User{}, Errorf(ECONFLICT, "An erased user cannot be enabled again; add the person as a new user.")
 	}
 	u, err = a.Users.SetUserStatus(ctx, userID, s)
 	if err != nil {

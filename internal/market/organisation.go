@@ -91,6 +91,15 @@ type Organisation struct {
 	UpdatedAt time.Time
 }
 
+// Limits on a CCG's figures, so that its allowance (population x allowance
+// per head) and the cost shares of a joint tender (population x 1,000,000,
+// summed over the commissioners) are computed without overflow: no CCG is
+// larger than England, and no allowance is near £10,000 a head.
+const (
+	MaxPopulation                       = 100_000_000
+	MaxRunningCostAllowancePerHeadPence = 1_000_000
+)
+
 // Check records in p what is wrong with the organisation's own fields,
 // naming them under prefix ("organisation").
 func (o *Organisation) Check(prefix string, p *Problems) {
@@ -111,11 +120,11 @@ func (o *Organisation) Check(prefix string, p *Problems) {
 			p.Add(prefix+".identifiers", "at least one identifier is required")
 		}
 	case KindBuyer:
-		if o.Population <= 0 {
-			p.Add(prefix+".population", "must be a positive number of registered patients")
+		if o.Population <= 0 || o.Population > MaxPopulation {
+			p.Add(prefix+".population", "must be a positive number of registered patients, at most %d", MaxPopulation)
 		}
-		if o.RunningCostAllowancePerHeadPence <= 0 {
-			p.Add(prefix+".running_cost_allowance_per_head_pence", "must be a positive number of pence")
+		if o.RunningCostAllowancePerHeadPence <= 0 || o.RunningCostAllowancePerHeadPence > MaxRunningCostAllowancePerHeadPence {
+			p.Add(prefix+".running_cost_allowance_per_head_pence", "must be a positive number of pence, at most %d", MaxRunningCostAllowancePerHeadPence)
 		}
 		if !hasScheme(o.Identifiers, SchemeNHS) {
 			p.Add(prefix+".identifiers", "a CCG needs its ODS code as a GB-NHS identifier")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/mail"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -25,6 +26,16 @@ type Listing struct {
 	// is checked against If-Match on update.
 	Version   int64
 	UpdatedAt time.Time
+}
+
+// EmptyListing is the listing a supplier has from registration until it
+// writes its own: the organisation's regions, so that the directory's
+// region filter finds it, and nothing else (no summary, capabilities or
+// size). It is stored as any listing is, at version 1, so that a new
+// supplier is in the directory at once and its first edit is an If-Match
+// update like every later one.
+func EmptyListing(o Organisation) Listing {
+	return Listing{Regions: slices.Clone(o.Regions)}
 }
 
 // CaseStudy is a piece of work a supplier points buyers to.
@@ -221,17 +232,18 @@ type ProviderStore interface {
 
 	// UpdateListing replaces the listing of supplier id when its current
 	// version is ifVersion, and returns the provider with the new version.
-	// ifVersion 0 creates the listing of a supplier that has none yet.
-	// ENOTFOUND when there is no such supplier, EPRECONDITION when the
-	// version has moved on (or, with 0, when a listing exists).
+	// Every supplier has a listing (EmptyListing until its first update),
+	// so a first update is like any other. ENOTFOUND when there is no such
+	// supplier, EPRECONDITION when the version has moved on.
 	UpdateListing(ctx context.Context, id string, l Listing, ifVersion int64) (Provider, error)
 }
 
 // OrganisationStore creates organisations; seeding and registration use it.
 type OrganisationStore interface {
-	// CreateOrganisation stores o (and its listing when l is not nil),
-	// setting o.ID, timestamps and l.Version. ECONFLICT when one of its
-	// identifiers is already registered.
+	// CreateOrganisation stores o and, for a supplier, its listing: l, or
+	// EmptyListing(o) when l is nil. It sets o.ID, timestamps and
+	// l.Version. ECONFLICT when one of its identifiers is already
+	// registered.
 	CreateOrganisation(ctx context.Context, o *Organisation, l *Listing) error
 
 	// ImportProviders stores many suppliers with their listings in as few

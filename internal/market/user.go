@@ -96,6 +96,8 @@ func (u *NewUser) Check(prefix string, p *Problems) {
 	email := NormalizeEmail(u.Email)
 	if a, err := mail.ParseAddress(email); err != nil || a.Address != email || len(email) > 254 || !strings.Contains(EmailDomain(email), ".") {
 		p.Add(f("email"), "must be an e-mail address such as name@example.nhs.uk")
+	} else if EmailDomain(email) == ErasedEmailDomain {
+		p.Add(f("email"), "must be an address that can receive mail")
 	}
 	if n := len([]rune(u.Password)); n < MinPasswordLen {
 		p.Add(f("password"), "must be at least %d characters; a passphrase of several words is easiest", MinPasswordLen)
@@ -197,10 +199,10 @@ type OrganisationPage struct {
 
 // UserStore keeps accounts.
 type UserStore interface {
-	// Register stores a new organisation, its listing when l is not nil,
-	// and its first user, in one transaction, setting their IDs and
-	// timestamps. ECONFLICT naming the e-mail or identifier already
-	// registered; nothing is stored then.
+	// Register stores a new organisation, for a supplier its listing (l,
+	// or EmptyListing(o) when l is nil), and its first user, in one
+	// transaction, setting their IDs and timestamps. ECONFLICT naming the
+	// e-mail or identifier already registered; nothing is stored then.
 	Register(ctx context.Context, o *Organisation, l *Listing, u *User) error
 	// CreateUser adds a user to an existing organisation. ECONFLICT when
 	// the e-mail is registered.
@@ -221,6 +223,12 @@ type UserStore interface {
 	ListOrganisations(ctx context.Context, f OrganisationFilter) (OrganisationPage, error)
 	// GetOrganisation returns any organisation by ID. ENOTFOUND.
 	GetOrganisation(ctx context.Context, id string) (Organisation, error)
+	// EraseUser erases user id, as Accounts.Erase describes, and appends
+	// ev, in one transaction, and returns the user as it now is. With
+	// otherAdmin set it refuses (ErrLastAdmin) unless another active admin
+	// of the user's organisation remains, decided under a lock that makes
+	// concurrent erasures in one organisation take turns. ENOTFOUND.
+	EraseUser(ctx context.Context, id string, otherAdmin bool, ev AuditEvent) (User, error)
 }
 
 // SessionStore keeps refresh tokens.
@@ -240,4 +248,6 @@ type SessionStore interface {
 	RevokeUser(ctx context.Context, userID string, now time.Time) error
 	// GetRefreshToken returns a token by hash. ENOTFOUND.
 	GetRefreshToken(ctx context.Context, hash string) (RefreshToken, error)
+	// ListSessions returns a user's sessions, one per family, oldest first.
+	ListSessions(ctx context.Context, userID string) ([]Session, error)
 }

@@ -82,7 +82,9 @@ func TestRegister(t *testing.T) {
 			wantStat market.OrgStatus
 		}{
 			{"SupplierWithListing", supplierOrg, &supplierListing, market.RoleSupplier, "bids@arden.example.org", true, market.StatusActive},
-			{"SupplierWithoutListing", func() market.Organisation { o, _ := supplier("Bevan Partners", "02345678"); return o }(), nil, market.RoleSupplier, "hello@bevan.example.org", false, market.StatusActive},
+			// Listed at once, with an empty listing in its organisation's
+			// regions.
+			{"SupplierWithoutListing", func() market.Organisation { o, _ := supplier("Bevan Partners", "02345678"); return o }(), nil, market.RoleSupplier, "hello@bevan.example.org", true, market.StatusActive},
 			{"PendingBuyer", pendingBuyer, nil, market.RoleBuyer, "commissioning@kernow.example.org", false, market.StatusPending},
 			{"Operator", market.Organisation{Kind: market.KindOperator, Name: "csmarket operator", Status: market.StatusActive}, nil, market.RoleOperator, "ops@csmarket.example.org", false, market.StatusActive},
 		}
@@ -91,7 +93,10 @@ func TestRegister(t *testing.T) {
 				s.clock.Add(time.Minute)
 				o, u := c.org, newUser("Robin Hale", c.email, c.role)
 				wantOrg := o
-				var wantListing market.Listing
+				wantListing := market.Listing{
+					Summary: "", Capabilities: []string{}, Regions: c.org.Regions, Size: "",
+					Accreditations: []string{}, CaseStudies: []market.CaseStudy{},
+				}
 				if c.listing != nil {
 					wantListing = *c.listing
 				}
@@ -125,7 +130,7 @@ func TestRegister(t *testing.T) {
 					if err != nil || !reflect.DeepEqual(p, market.Provider{Organisation: wantOrg, Listing: wantListing}) {
 						t.Errorf("GetProvider =\n%+v, %v\nwant\n%+v", p, err, market.Provider{Organisation: wantOrg, Listing: wantListing})
 					}
-					if c.listing.Version != 1 {
+					if c.listing != nil && c.listing.Version != 1 {
 						t.Errorf("listing version %d after Register, want 1", c.listing.Version)
 					}
 				} else {
@@ -664,58 +669,109 @@ func TestRotateConcurrently(t *testing.T) {
 	})
 }
 
-func TestCreateListing(t *testing.T) {
+// TestEmptyListing: a supplier registered without a listing is in the
+// directory at once with an empty one in its organisation's regions, and
+// its first edit is the update of version 1, like every later one.
+func TestEmptyListing(t *testing.T) {
 	eachEngineAccounts(t, func(t *testing.T, s accountStores) {
 		ctx := t.Context()
 		o, l := supplier("Wye Valley Partners", "01234567")
 		o, _ = mustRegister(t, s, o, nil, "lead@wye.example.org")
+		registered := s.clock.Now().Truncate(time.Microsecond)
 		with, wl := supplier("Yare Partners", "02345678")
 		with, _ = mustRegister(t, s, with, &wl, "lead@yare.example.org")
 		b, _ := mustRegister(t, s, buyer("NHS Listing CCG", "09L"), nil, "lead@listing.example.org")
+		listed := func(t *testing.T, f market.ProviderFilter) bool {
+			t.Helper()
+			f.PageSize = 100
+			page, err := s.p.ListProviders(ctx, f)
+			if err != nil {
+				t.Fatalf("ListProviders(%+v): %v", f, err)
+			}
+			return slices.ContainsFunc(page.Items, func(p market.Provider) bool { return p.Organisation.ID == o.ID })
+		}
+
+		empty, err := s.p.GetProvider(ctx, o.ID)
+		if err != nil {
+			t.Fatalf("GetProvider(registered without a listing): %v", err)
+		}
+		wantEmpty := market.Listing{Capabilities: []string{}, Regions: o.Regions, Accreditations: []string{},
+			CaseStudies: []market.CaseStudy{}, Version: 1, UpdatedAt: registered}
+		if !reflect.DeepEqual(empty.Listing, wantEmpty) || empty.Organisation.Name != o.Name || empty.Organisation.Sector != o.Sector {
+			t.Errorf("empty provider =\n%+v\nwant the organisation with listing\n%+v", empty, wantEmpty)
+		}
+		t.Run("FoundAtOnce", func(t *testing.T) {
+			for _, f := range []market.ProviderFilter{{}, {Q: "wye"}, {Q: "Valley partners"}, {Sector: o.Sector}, {Region: "south_east"}, {Region: "london"}} {
+				if !listed(t, f) {
+					t.Errorf("empty listing not found by %+v", f)
+				}
+			}
+			for _, f := range []market.ProviderFilter{{Size: market.SizeSmall}, {Capability: l.Capabilities[0]}, {Q: "zymurgy"}, {Sector: market.SectorNHS}, {Region: "midlands"}} {
+				if listed(t, f) {
+					t.Errorf("empty listing found by %+v", f)
+				}
+			}
+		})
+		t.Run("NoListingForOtherKinds", func(t *testing.T) {
+			var n int
+			if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM listings WHERE org_id = ?", b.ID).Scan(&n); err != nil || n != 0 {
+				t.Errorf("the buyer has %d listing rows (%v), want none", n, err)
+			}
+		})
+
+		for name, c := range map[string]struct {
+			id      string
+			version int64
+			code    string
+		}{
+			"VersionZero":     {o.ID, 0, market.EPRECONDITION},
+			"VersionAhead":    {o.ID, 2, market.EPRECONDITION},
+			"ExistingListing": {with.ID, 0, market.EPRECONDITION},
+			"Buyer":           {b.ID, 1, market.ENOTFOUND},
+			"Unknown":         {"0190f000-0000-7000-8000-000000000000", 1, market.ENOTFOUND},
+		} {
+			t.Run(name, func(t *testing.T) {
+				_, err := s.p.UpdateListing(ctx, c.id, l, c.version)
+				wantCode(t, err, c.code)
+			})
+		}
+		if p, _ := s.p.GetProvider(ctx, o.ID); !reflect.DeepEqual(p, empty) {
+			t.Errorf("a refused update changed the empty listing: %+v", p.Listing)
+		}
+		if p, _ := s.p.GetProvider(ctx, with.ID); p.Listing.Version != 1 || p.Listing.Summary != wl.Summary {
+			t.Errorf("a refused update changed the existing listing: %+v", p.Listing)
+		}
 
 		s.clock.Add(time.Hour)
 		l.Summary = "Zymurgy of commissioning data."
-		got, err := s.p.UpdateListing(ctx, o.ID, l, 0)
+		got, err := s.p.UpdateListing(ctx, o.ID, l, 1)
 		if err != nil {
-			t.Fatalf("UpdateListing(version 0): %v", err)
+			t.Fatalf("UpdateListing(version 1 of the empty listing): %v", err)
 		}
-		if got.Listing.Version != 1 || !got.Listing.UpdatedAt.Equal(s.clock.Now().Truncate(time.Microsecond)) ||
-			got.Listing.Summary != l.Summary || !slices.Equal(got.Listing.Capabilities, l.Capabilities) || got.Organisation.ID != o.ID {
-			t.Errorf("created listing %+v: want version 1 at the clock's time with what was sent", got.Listing)
+		if got.Listing.Version != 2 || !got.Listing.UpdatedAt.Equal(s.clock.Now().Truncate(time.Microsecond)) ||
+			got.Listing.Summary != l.Summary || got.Listing.Size != l.Size || !slices.Equal(got.Listing.Capabilities, l.Capabilities) ||
+			!slices.Equal(got.Listing.Regions, l.Regions) || got.Organisation.ID != o.ID {
+			t.Errorf("first listing %+v: want version 2 at the clock's time with what was sent", got.Listing)
 		}
 		if stored, err := s.p.GetProvider(ctx, o.ID); err != nil || !reflect.DeepEqual(stored, got) {
 			t.Errorf("GetProvider =\n%+v, %v\nwant\n%+v", stored, err, got)
 		}
-		for _, f := range []market.ProviderFilter{{Q: "zymurgy"}, {Q: "Wye"}, {Capability: l.Capabilities[0]}, {Region: l.Regions[0]}} {
-			f.PageSize = 100
-			page, err := s.p.ListProviders(ctx, f)
-			if err != nil || !slices.ContainsFunc(page.Items, func(p market.Provider) bool { return p.Organisation.ID == o.ID }) {
-				t.Errorf("new listing not found by %+v: %v", f, err)
+		t.Run("FoundByItsListing", func(t *testing.T) {
+			for _, f := range []market.ProviderFilter{{Q: "zymurgy"}, {Q: "Wye"}, {Capability: l.Capabilities[0]}, {Region: l.Regions[0]}, {Size: l.Size}} {
+				if !listed(t, f) {
+					t.Errorf("first listing not found by %+v", f)
+				}
 			}
+			// Its regions are now the listing's own.
+			if listed(t, market.ProviderFilter{Region: "south_east"}) {
+				t.Errorf("first listing still found by the organisation's other region")
+			}
+		})
+		if p, err := s.p.UpdateListing(ctx, o.ID, l, 2); err != nil || p.Listing.Version != 3 {
+			t.Errorf("second update = version %d, %v; want 3", p.Listing.Version, err)
 		}
 
-		for name, c := range map[string]struct {
-			id   string
-			code string
-		}{
-			"AgainWithoutVersion": {o.ID, market.EPRECONDITION},
-			"ExistingListing":     {with.ID, market.EPRECONDITION},
-			"Buyer":               {b.ID, market.ENOTFOUND},
-			"Unknown":             {"0190f000-0000-7000-8000-000000000000", market.ENOTFOUND},
-		} {
-			t.Run(name, func(t *testing.T) {
-				_, err := s.p.UpdateListing(ctx, c.id, l, 0)
-				wantCode(t, err, c.code)
-			})
-		}
-		if p, _ := s.p.GetProvider(ctx, with.ID); p.Listing.Version != 1 || p.Listing.Summary != wl.Summary {
-			t.Errorf("a refused creation changed the existing listing: %+v", p.Listing)
-		}
-		if p, err := s.p.UpdateListing(ctx, o.ID, l, 1); err != nil || p.Listing.Version != 2 {
-			t.Errorf("update of the created listing = version %d, %v; want 2", p.Listing.Version, err)
-		}
-
-		t.Run("Concurrent", func(t *testing.T) {
+		t.Run("ConcurrentFirstEdits", func(t *testing.T) {
 			c, _ := supplier("Calder Partners", "03456789")
 			c, _ = mustRegister(t, s, c, nil, "lead@calder.example.org")
 			const writers = 8
@@ -730,14 +786,16 @@ func TestCreateListing(t *testing.T) {
 					<-start
 					w := l
 					w.Summary = strings.Repeat("y", i+1)
-					_, errs[i] = s.p.UpdateListing(ctx, c.ID, w, 0)
+					_, errs[i] = s.p.UpdateListing(ctx, c.ID, w, 1)
 				}()
 			}
 			close(start)
 			wg.Wait()
-			wins := countWins(t, errs, market.EPRECONDITION, "creation")
-			if wins != 1 {
-				t.Errorf("%d concurrent creations succeeded, want exactly 1", wins)
+			if wins := countWins(t, errs, market.EPRECONDITION, "first edit"); wins != 1 {
+				t.Errorf("%d concurrent first edits succeeded, want exactly 1", wins)
+			}
+			if p, _ := s.p.GetProvider(ctx, c.ID); p.Listing.Version != 2 {
+				t.Errorf("version %d after the race, want 2", p.Listing.Version)
 			}
 		})
 	})

@@ -56,8 +56,11 @@ func (s *MarketStore) ChoiceFigures(ctx context.Context, at time.Time) (market.C
 			return nil
 		})
 	}
+	// A listing counts once its supplier has written it: the empty listing
+	// of a new supplier (market.EmptyListing) has no size, every written
+	// one has.
 	err := bySector(`SELECT o.sector, count(*), 0 FROM organisations o JOIN listings l ON l.org_id = o.id
-		WHERE o.kind = 'supplier' AND o.status = 'active' GROUP BY o.sector`, nil,
+		WHERE o.kind = 'supplier' AND o.status = 'active' AND l.size <> '' GROUP BY o.sector`, nil,
 		func(fig *market.SectorFigures, n int, _ int64) { fig.Listings = n })
 	if err == nil {
 		err = bySector(`SELECT o.sector, count(*), 0`+unsealedBidsSQL+` GROUP BY o.sector`, []any{when},

@@ -27,8 +27,9 @@ func TestChoiceFigures(t *testing.T) {
 			return u
 		}
 		// Listed and active: two NHS, one third sector. Not counted: a
-		// pending and a disabled listing, a supplier without a listing
-		// (and sup1, sup2, which have none either).
+		// pending and a disabled listing, a supplier registered without a
+		// listing, whose empty one is in the directory but not yet written
+		// (and sup1, sup2, registered the same way).
 		a := sup("Alpha CSU", "11000001", market.SectorNHS, market.StatusActive, true)
 		b := sup("Beta CSU", "11000002", market.SectorNHS, market.StatusActive, true)
 		c := sup("Gamma Trust", "11000003", market.SectorThirdSector, market.StatusActive, true)

@@ -160,29 +160,9 @@ func (db *DB) Close() error { return db.sql.Close() }
 // by the schema, lets one process migrate while the others wait, and the
 // chain's head lock does the same for the chaining.
 func (db *DB) Migrate(ctx context.Context) error {
-	fsys, err := fs.Sub(migrations, "migrations/"+db.engine)
+	p, err := db.migrations(ctx)
 	if err != nil {
 		return err
-	}
-	opts := []goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}
-	dialect := goose.DialectSQLite3
-	if db.engine == EnginePostgres {
-		dialect = goose.DialectPostgres
-		var schema string
-		if err := db.sql.QueryRowContext(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
-			return fmt.Errorf("migrate: %w", err)
-		}
-		h := fnv.New64a()
-		h.Write([]byte("csmarket migrations " + schema))
-		locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(int64(h.Sum64())), lock.WithLockTimeout(1, 300))
-		if err != nil {
-			return err
-		}
-		opts = append(opts, goose.WithSessionLocker(locker))
-	}
-	p, err := goose.NewProvider(dialect, db.sql, fsys, opts...)
-	if err != nil {
-		return fmt.Errorf("migrate: %w", err)
 	}
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
@@ -191,6 +171,36 @@ func (db *DB) Migrate(ctx context.Context) error {
 		return fmt.Errorf("migrate: chain the audit trail: %w", err)
 	}
 	return nil
+}
+
+// migrations returns the goose provider of db's engine, holding the
+// PostgreSQL advisory lock while it migrates.
+func (db *DB) migrations(ctx context.Context) (*goose.Provider, error) {
+	fsys, err := fs.Sub(migrations, "migrations/"+db.engine)
+	if err != nil {
+		return nil, err
+	}
+	opts := []goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}
+	dialect := goose.DialectSQLite3
+	if db.engine == EnginePostgres {
+		dialect = goose.DialectPostgres
+		var schema string
+		if err := db.sql.QueryRowContext(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
+			return nil, fmt.Errorf("migrate: %w", err)
+		}
+		h := fnv.New64a()
+		h.Write([]byte("csmarket migrations " + schema))
+		locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(int64(h.Sum64())), lock.WithLockTimeout(1, 300))
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	p, err := goose.NewProvider(dialect, db.sql, fsys, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	return p, nil
 }
 
 // Queryer runs statements on the database or inside a transaction, so that

@@ -27,3 +27,14 @@ func AppendEvent(ctx context.Context, db *DB, clock market.Clock, ev market.Audi
 	}
 	return err
 }
+
+// MigrateTo brings the schema of db up to version, and no further, so that
+// a test can store rows as an older release did before migrating on.
+func MigrateTo(ctx context.Context, db *DB, version int64) error {
+	p, err := db.migrations(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = p.UpTo(ctx, version)
+	return err
+}

@@ -27,12 +27,15 @@ const reserveAttempts = 5
 // ReserveIdempotency claims key in scope for a request with requestHash
 // at now. Each step is one statement that the database runs atomically:
 // an INSERT that does nothing when the key is taken, then a read of the
-// record in the way, then, for a record at least market.IdempotencyTTL
-// old, an UPDATE conditional on its age. So of concurrent reservations of
-// one key exactly one gets nil; the others get the winner's record.
+// record in the way, then, for a completed record at least
+// market.IdempotencyTTL old or a running one not renewed for
+// market.IdempotencyLease, an UPDATE conditional on that age. So of
+// concurrent reservations of one key exactly one gets nil; the others get
+// the winner's record.
 func (s *IdempotencyStore) ReserveIdempotency(ctx context.Context, scope, key, requestHash string, now time.Time) (*market.IdempotencyRecord, error) {
 	now = utcMicro(now)
 	expired := now.Add(-market.IdempotencyTTL)
+	abandoned := now.Add(-market.IdempotencyLease)
 	for range reserveAttempts {
 		res, err := s.db.ExecContext(ctx, `INSERT INTO idempotency_keys (scope, key, request_hash, done, status, created_at)
 			VALUES (?, ?, ?, ?, 0, ?) ON CONFLICT (scope, key) DO NOTHING`,
@@ -51,12 +54,14 @@ func (s *IdempotencyStore) ReserveIdempotency(ctx context.Context, scope, key, r
 		} else if err != nil {
 			return nil, err
 		}
-		if rec.CreatedAt.After(expired) {
+		if rec.Done && rec.CreatedAt.After(expired) || !rec.Done && rec.CreatedAt.After(abandoned) {
 			return rec, nil
 		}
 		res, err = s.db.ExecContext(ctx, `UPDATE idempotency_keys SET request_hash = ?, done = ?, status = 0,
-			body = NULL, created_at = ? WHERE scope = ? AND key = ? AND created_at <= ?`,
-			requestHash, false, s.db.timeArg(now), scope, key, s.db.timeArg(expired))
+			body = NULL, created_at = ? WHERE scope = ? AND key = ?
+			AND (done = ? AND created_at <= ? OR done = ? AND created_at <= ?)`,
+			requestHash, false, s.db.timeArg(now), scope, key,
+			true, s.db.timeArg(expired), false, s.db.timeArg(abandoned))
 		if err != nil {
 			return nil, s.db.translate(err)
 		}
@@ -98,6 +103,14 @@ func (s *IdempotencyStore) CompleteIdempotency(ctx context.Context, scope, key s
 	return s.db.translate(oneRow(res, func() error {
 		return market.Errorf(market.ENOTFOUND, "No running request holds this idempotency key.")
 	}))
+}
+
+// RenewIdempotency moves the reservation of a running key to now, so that
+// ReserveIdempotency does not take it for abandoned.
+func (s *IdempotencyStore) RenewIdempotency(ctx context.Context, scope, key string, now time.Time) error {
+	_, err := s.db.ExecContext(ctx, "UPDATE idempotency_keys SET created_at = ? WHERE scope = ? AND key = ? AND done = ?",
+		s.db.timeArg(utcMicro(now)), scope, key, false)
+	return s.db.translate(err)
 }
 
 // ReleaseIdempotency forgets a reserved key that is still running, so that

@@ -24,18 +24,16 @@ func NewOrganisationStore(db *DB, clock market.Clock) *OrganisationStore {
 	return &OrganisationStore{db: db, clock: clock}
 }
 
-// CreateOrganisation stores o, its identifiers and regions, and its listing
-// when l is not nil, in one transaction. On success it sets o.ID, the
-// timestamps, a default status of active, and l's version (1) and time.
+// CreateOrganisation stores o, its identifiers and regions, and for a
+// supplier its listing (l, or market.EmptyListing when l is nil), in one
+// transaction. On success it sets o.ID, the timestamps, a default status
+// of active, and l's version (1) and time.
 func (s *OrganisationStore) CreateOrganisation(ctx context.Context, o *market.Organisation, l *market.Listing) error {
 	if l != nil && o.Kind != market.KindSupplier {
 		return market.Invalid("listing", "only a supplier has a listing")
 	}
 	org, listing := s.prepare(o, l, now(s.clock))
-	var ls []*market.Listing
-	if l != nil {
-		ls = []*market.Listing{&listing}
-	}
+	ls := listingsOf(&org, &listing)
 	err := s.db.InTx(ctx, func(tx *Tx) error {
 		ins := s.db.inserter(ctx, tx)
 		if err := writeOrganisations(ins, s.db.timeArg, []*market.Organisation{&org}); err != nil {
@@ -53,7 +51,9 @@ func (s *OrganisationStore) CreateOrganisation(ctx context.Context, o *market.Or
 	return nil
 }
 
-// prepare returns copies of o and l as they will be stored.
+// prepare returns copies of o and its listing as they will be stored: l,
+// or for a supplier given none market.EmptyListing, so that every
+// supplier is in the directory from the start.
 func (s *OrganisationStore) prepare(o *market.Organisation, l *market.Listing, t time.Time) (market.Organisation, market.Listing) {
 	org := *o
 	org.ID = newID()
@@ -62,12 +62,26 @@ func (s *OrganisationStore) prepare(o *market.Organisation, l *market.Listing, t
 		org.Status = market.StatusActive
 	}
 	var listing market.Listing
-	if l != nil {
+	switch {
+	case l != nil:
 		listing = *l
-		listing.Version = 1
-		listing.UpdatedAt = t
+	case org.Kind == market.KindSupplier:
+		listing = market.EmptyListing(org)
+	default:
+		return org, listing
 	}
+	listing.Version = 1
+	listing.UpdatedAt = t
 	return org, listing
+}
+
+// listingsOf is what writeListings stores for org prepared with listing:
+// a supplier's listing, and nothing for other kinds.
+func listingsOf(org *market.Organisation, listing *market.Listing) []*market.Listing {
+	if org.Kind != market.KindSupplier {
+		return nil
+	}
+	return []*market.Listing{listing}
 }
 
 // conflict names the identifier behind a unique violation, which the

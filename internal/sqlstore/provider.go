@@ -209,13 +209,10 @@ func (s *ProviderStore) getProvider(ctx context.Context, q Queryer, id string, a
 // UpdateListing replaces the listing of supplier id, with its capability and
 // region rows and its search text, when its version is still ifVersion. The
 // version check and the bump are one UPDATE, so of two writers holding the
-// same version exactly one succeeds. An ifVersion of 0 means the caller
-// saw no listing: it creates the listing (version 1) of a supplier that
-// has none, and is EPRECONDITION for one that has.
+// same version exactly one succeeds. Every supplier has a listing row from
+// its creation (market.EmptyListing until it writes one), so a first edit
+// is this same update of version 1.
 func (s *ProviderStore) UpdateListing(ctx context.Context, id string, l market.Listing, ifVersion int64) (market.Provider, error) {
-	if ifVersion == 0 {
-		return s.createListing(ctx, id, l)
-	}
 	var p market.Provider
 	err := s.db.InTx(ctx, func(tx *Tx) error {
 		row := toListingRow(&l)
@@ -255,47 +252,6 @@ func (s *ProviderStore) UpdateListing(ctx context.Context, id string, l market.L
 	})
 	if err != nil {
 		return market.Provider{}, s.db.translate(err)
-	}
-	return p, nil
-}
-
-// listingExists is the answer to creating a listing that is already there.
-var listingExists = market.Errorf(market.EPRECONDITION,
-	"The supplier already has a listing; send its ETag in If-Match to replace it.")
-
-// createListing stores the first listing of supplier id, with the writes
-// of OrganisationStore.CreateOrganisation. Of two concurrent creations one
-// wins; the other finds the listing (SQLite runs them one at a time) or
-// collides with it on its key (PostgreSQL), and is EPRECONDITION either way.
-func (s *ProviderStore) createListing(ctx context.Context, id string, l market.Listing) (market.Provider, error) {
-	var p market.Provider
-	err := s.db.InTx(ctx, func(tx *Tx) error {
-		org := market.Organisation{ID: id}
-		var hasListing bool
-		err := tx.QueryRowContext(ctx, `SELECT o.name, EXISTS (SELECT 1 FROM listings l WHERE l.org_id = o.id)
-			FROM organisations o WHERE o.id = ? AND o.kind = 'supplier'`, id).Scan(&org.Name, &hasListing)
-		if isNoRows(err) {
-			return market.Errorf(market.ENOTFOUND, "No provider %q.", id)
-		} else if err != nil {
-			return err
-		}
-		if hasListing {
-			return listingExists
-		}
-		l.Version, l.UpdatedAt = 1, now(s.clock)
-		err = writeListings(s.db.inserter(ctx, tx), s.db.timeArg, []*market.Organisation{&org}, []*market.Listing{&l})
-		if err != nil {
-			return err
-		}
-		p, err = s.getProvider(ctx, tx, id, false)
-		return err
-	})
-	if err != nil {
-		err = s.db.translate(err)
-		if market.ErrorCode(err) == market.ECONFLICT {
-			return market.Provider{}, listingExists
-		}
-		return market.Provider{}, err
 	}
 	return p, nil
 }

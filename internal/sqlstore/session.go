@@ -128,3 +128,26 @@ func (s *SessionStore) GetRefreshToken(ctx context.Context, hash string) (market
 	}
 	return t, nil
 }
+
+// ListSessions returns user userID's sessions, one per family of refresh
+// tokens, oldest first: when its first token was made (the sign-in), when
+// its newest was (the last refresh), when that one expires, and when the
+// family was revoked (RevokeFamily and RevokeUser revoke every token of a
+// family at once). Tokens and their hashes stay here.
+func (s *SessionStore) ListSessions(ctx context.Context, userID string) ([]market.Session, error) {
+	out := []market.Session{}
+	err := eachRow(ctx, s.db, `SELECT MIN(created_at), MAX(created_at), MAX(expires_at), MAX(revoked_at)
+		FROM refresh_tokens WHERE user_id = ? GROUP BY family_id ORDER BY 1, family_id`, []any{userID},
+		func(sc scanner) error {
+			var t market.Session
+			if err := sc.Scan(timeCol{&t.StartedAt}, timeCol{&t.LastRefreshAt}, timeCol{&t.ExpiresAt}, nullTimeCol{&t.RevokedAt}); err != nil {
+				return err
+			}
+			out = append(out, t)
+			return nil
+		})
+	if err != nil {
+		return nil, s.db.translate(err)
+	}
+	return out, nil
+}

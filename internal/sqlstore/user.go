@@ -62,10 +62,11 @@ func (s *UserStore) insertUser(ctx context.Context, q Queryer, u *market.User) e
 	return err
 }
 
-// Register stores o with its identifiers and regions, its listing when l
-// is not nil, and its first user u, in one transaction, with the same
-// writes as OrganisationStore.CreateOrganisation. On success it sets the
-// IDs and timestamps of o and u, and l's version (1). On a conflict
+// Register stores o with its identifiers and regions, for a supplier its
+// listing (l, or market.EmptyListing when l is nil), and its first user u,
+// in one transaction, with the same writes as
+// OrganisationStore.CreateOrganisation. On success it sets the IDs and
+// timestamps of o and u, and l's version (1). On a conflict
 // nothing is stored and none of them is changed: ECONFLICT naming
 // "user.email", or the identifier already registered.
 func (s *UserStore) Register(ctx context.Context, o *market.Organisation, l *market.Listing, u *market.User) error {
@@ -77,10 +78,7 @@ func (s *UserStore) Register(ctx context.Context, o *market.Organisation, l *mar
 	}
 	t := now(s.clock)
 	org, listing := s.orgs.prepare(o, l, t)
-	var ls []*market.Listing
-	if l != nil {
-		ls = []*market.Listing{&listing}
-	}
+	ls := listingsOf(&org, &listing)
 	user := prepareUser(u, org.ID, t)
 	err := s.db.InTx(ctx, func(tx *Tx) error {
 		ins := s.db.inserter(ctx, tx)
@@ -318,4 +316,74 @@ func (s *UserStore) ListOrganisations(ctx context.Context, f market.Organisation
 // status. ENOTFOUND.
 func (s *UserStore) GetOrganisation(ctx context.Context, id string) (market.Organisation, error) {
 	return s.orgs.GetOrganisation(ctx, id)
+}
+
+// EraseUser erases user id in one transaction: its row keeps only its ID,
+// organisation, role and times (name market.ErasedName, e-mail
+// market.ErasedEmail, no password hash, not an admin, disabled); its
+// refresh tokens, notifications, preferences, unsubscribe tokens and
+// pending e-mails are deleted, and the e-mails kept (sent, recorded,
+// failed) lose its address; then ev is appended to the audit trail. The
+// trail itself is not touched: its events name users by ID only, so every
+// hash still holds.
+//
+// With otherAdmin, ECONFLICT (market.ErrLastAdmin) unless another active
+// admin of the organisation remains. The organisation's row is locked
+// first (FOR UPDATE on PostgreSQL; on SQLite the transaction holds the
+// write lock), so that two erasures in one organisation take turns and
+// the second sees the first's outcome. ENOTFOUND.
+func (s *UserStore) EraseUser(ctx context.Context, id string, otherAdmin bool, ev market.AuditEvent) (market.User, error) {
+	at := s.db.timeArg(now(s.clock))
+	err := s.db.InTx(ctx, func(tx *Tx) error {
+		var orgID string
+		err := tx.QueryRowContext(ctx, "SELECT organisation_id FROM users WHERE id = ?", id).Scan(&orgID)
+		if isNoRows(err) {
+			return market.Errorf(market.ENOTFOUND, "No such user.")
+		} else if err != nil {
+			return err
+		}
+		lock := "SELECT id FROM organisations WHERE id = ?"
+		if s.db.engine == EnginePostgres {
+			lock += " FOR UPDATE"
+		}
+		if err := tx.QueryRowContext(ctx, lock, orgID).Scan(&orgID); err != nil {
+			return err
+		}
+		if otherAdmin {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users
+				WHERE organisation_id = ? AND id <> ? AND admin = ? AND status = ?`,
+				orgID, id, true, string(market.UserActive)).Scan(&n); err != nil {
+				return err
+			}
+			if n == 0 {
+				return market.ErrLastAdmin
+			}
+		}
+		email := market.ErasedEmail(id)
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET name = ?, email = ?, password_hash = '', admin = ?,
+			status = ?, updated_at = ? WHERE id = ?`,
+			market.ErasedName, email, false, string(market.UserDisabled), at, id); err != nil {
+			return err
+		}
+		for _, q := range []string{
+			"DELETE FROM refresh_tokens WHERE user_id = ?",
+			"DELETE FROM notifications WHERE user_id = ?",
+			"DELETE FROM notification_preferences WHERE user_id = ?",
+			"DELETE FROM unsubscribe_tokens WHERE user_id = ?",
+			"DELETE FROM email_outbox WHERE user_id = ? AND status = 'pending'",
+		} {
+			if _, err := tx.ExecContext(ctx, q, id); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE email_outbox SET to_addr = ? WHERE user_id = ?", email, id); err != nil {
+			return err
+		}
+		return tx.appendEvent(ctx, s.clock, ev, id, "")
+	})
+	if err != nil {
+		return market.User{}, s.db.translate(err)
+	}
+	return s.GetUser(ctx, id)
 }

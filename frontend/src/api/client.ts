@@ -5,7 +5,8 @@ export type Provider = components["schemas"]["Provider"];
 export type Capability = components["schemas"]["Capability"];
 export type Region = components["schemas"]["Region"];
 export type Sector = Provider["sector"];
-export type Size = Provider["size"];
+/** Size is a listing's size band; a new supplier's empty listing has none. */
+export type Size = NonNullable<Provider["size"]>;
 export type CapabilityKey = Capability["key"];
 export type RegionKey = Region["key"];
 export type ProviderQuery = NonNullable<paths["/api/v1/providers"]["get"]["parameters"]["query"]>;
@@ -420,4 +421,58 @@ export async function getLeviesCSV(token: string, query: LevyQuery): Promise<str
 /** retryLevy asks for a failed (or not sent) levy to be sent to Stripe again; the operator only. */
 export function retryLevy(token: string, id: string): Promise<Levy> {
   return call(() => client.POST("/api/v1/billing/levies/{id}/retry", { params: { path: { id } }, headers: bearer(token) }));
+}
+
+// Notifications: the inbox, its live stream, preferences and unsubscribing.
+
+export type Notification = components["schemas"]["Notification"];
+export type NotificationList = components["schemas"]["NotificationList"];
+export type NotificationKind = components["schemas"]["NotificationKind"];
+export type NotificationPreference = components["schemas"]["NotificationPreference"];
+export type NotificationPreferences = components["schemas"]["NotificationPreferences"];
+
+/** listNotifications reads a page of the caller's notifications, newest first, with the unread count. */
+export function listNotifications(
+  token: string,
+  o: { unread?: boolean; cursor?: string; pageSize?: number },
+  signal?: AbortSignal,
+): Promise<NotificationList> {
+  const query: { unread?: boolean; cursor?: string; page_size?: number } = {};
+  if (o.unread) query.unread = true;
+  if (o.cursor) query.cursor = o.cursor;
+  if (o.pageSize) query.page_size = o.pageSize;
+  return call(() => client.GET("/api/v1/notifications", { params: { query }, headers: bearer(token), signal }));
+}
+
+/** readNotification marks one of the caller's notifications read and returns it. */
+export function readNotification(token: string, id: string): Promise<Notification> {
+  return call(() => client.POST("/api/v1/notifications/{id}/read", { params: { path: { id } }, headers: bearer(token) }));
+}
+
+/** readAllNotifications marks every notification of the caller read and says how many were. */
+export function readAllNotifications(token: string): Promise<number> {
+  return call(() => client.POST("/api/v1/notifications/read-all", { headers: bearer(token) })).then((d) => d.marked);
+}
+
+/**
+ * notificationStreamUrl is the address of the caller's live notifications
+ * for an EventSource, which cannot send an Authorization header: the
+ * access token goes in the query instead.
+ */
+export function notificationStreamUrl(token: string): string {
+  return `${baseUrl}/api/v1/notifications/stream?access_token=${encodeURIComponent(token)}`;
+}
+
+export function getNotificationPreferences(token: string, signal?: AbortSignal): Promise<NotificationPreferences> {
+  return call(() => client.GET("/api/v1/me/notification-preferences", { headers: bearer(token), signal }));
+}
+
+/** putNotificationPreferences sets the kinds in preferences (each with both channels) and returns every preference. */
+export function putNotificationPreferences(token: string, preferences: Record<string, NotificationPreference>): Promise<NotificationPreferences> {
+  return call(() => client.PUT("/api/v1/me/notification-preferences", { headers: bearer(token), body: { preferences } }));
+}
+
+/** unsubscribe stops the e-mails of the kind an e-mail's unsubscribe token names; no sign-in is needed. */
+export function unsubscribe(token: string): Promise<{ unsubscribed: boolean; kind: NotificationKind }> {
+  return call(() => client.POST("/api/v1/notifications/unsubscribe", { params: { query: { token } } }));
 }

@@ -155,9 +155,9 @@ export interface paths {
          * @description Only a supplier's own users may edit its listing (403 for anyone
          *     else's). Send `If-Match` with the `ETag` of
          *     `GET /api/v1/providers/{id}`: a stale one is 412, and leaving it out
-         *     is 428 once a listing exists. A supplier without a listing creates
-         *     it by leaving `If-Match` out. The directory shows the change at
-         *     once.
+         *     is 428. This holds for the first edit too: a supplier registered
+         *     without a listing has an empty one, with an `ETag`, from
+         *     registration. The directory shows the change at once.
          */
         put: operations["updateListing"];
         post?: never;
@@ -204,12 +204,15 @@ export interface paths {
          * @description The user becomes the organisation's admin, with the role that fits
          *     its kind (`buyer` for a CCG, `supplier` for a supplier). A supplier
          *     gives a sector and at least one identifier, and may give its listing
-         *     at once; a CCG gives its ODS code (a `GB-NHS` identifier), its
-         *     registered population and its running-cost allowance per head. A
-         *     CCG is `active` at once when the user's e-mail domain is trusted
-         *     (`nhs.net` by default), else `pending` until the operator approves
-         *     it; a pending CCG's users can sign in but not publish. Passwords
-         *     are at least 12 characters and not among the most common ones.
+         *     at once; without one it is in the directory at once all the same,
+         *     with an empty listing (see `Provider`) that its first
+         *     `PUT /api/v1/providers/{id}` fills in. A CCG gives its ODS code (a
+         *     `GB-NHS` identifier), its registered population and its running-cost
+         *     allowance per head. A CCG is `active` at once when the user's e-mail
+         *     domain is trusted (`nhs.net` by default), else `pending` until the
+         *     operator approves it; a pending CCG's users can sign in but not
+         *     publish. Passwords are at least 12 characters and not among the most
+         *     common ones.
          */
         post: operations["register"];
         delete?: never;
@@ -295,6 +298,35 @@ export interface paths {
         };
         /** The caller, its organisation and its role. */
         get: operations["getMe"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Everything held about the caller (a subject access request).
+         * @description For UK GDPR Articles 15 and 20: the caller's user record (never its
+         *     password), its organisation, its notifications and notification
+         *     preferences (every kind), the clarification questions it asked, its
+         *     organisation's bids it submitted or revised (with the versions it
+         *     submitted), its evaluator records and declarations of interest, the
+         *     scores it gave, the audit events it is the actor of, and its
+         *     sessions (when each sign-in began, was last refreshed, expires and
+         *     was revoked; never a token). Private to the caller. Other users
+         *     appear at most by ID (who assigned the caller to evaluate, whom it
+         *     assigned), never by name or e-mail.
+         */
+        get: operations["exportMe"];
         put?: never;
         post?: never;
         delete?: never;
@@ -426,6 +458,36 @@ export interface paths {
          * @description Its users may sign in again. The operator cannot change its own organisation (409).
          */
         post: operations["enableOrganisation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/operator/users/{id}/erase": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Erase a user's personal data (UK GDPR Article 17).
+         * @description The user's name becomes `Erased user` and its e-mail a unique
+         *     address under `erased.invalid`, which never routes; its password is
+         *     cleared, so it can never sign in; it is disabled and no longer an
+         *     admin; its sessions end at once; its notifications, preferences,
+         *     unsubscribe links and unsent e-mails are deleted, and the e-mails
+         *     kept lose its address. Its organisation's questions, bids and scores
+         *     stay, naming it by ID only, as does the audit trail, which gains a
+         *     `user.erased` event with the reason and still verifies. The reason
+         *     stays in the trail for good, so it may not contain the user's name
+         *     or e-mail (400). Refused (409) for the operator itself, a user
+         *     already erased, and the last active admin of an organisation.
+         */
+        post: operations["eraseUser"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1213,6 +1275,171 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's notifications, newest first, with the unread count.
+         * @description Each user reads only its own. Notifications come from what happens
+         *     in the marketplace (a matching tender published, an answer, a bid's
+         *     receipt, bids ready, the award decision and what follows, a levy
+         *     invoiced, a CCG waiting for approval) and from deadlines (a
+         *     reminder before the bid deadline); none before a bid deadline ever
+         *     tells anyone but the bidder's own organisation that a bid exists.
+         */
+        get: operations["listNotifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/{id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A notification's ID. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark one of the caller's notifications read.
+         * @description Another user's notification is not found (404).
+         */
+        post: operations["readNotification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/read-all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark every notification of the caller read. */
+        post: operations["readAllNotifications"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's notifications live, as Server-Sent Events.
+         * @description `text/event-stream`: each notification as an event `notification`
+         *     whose `id` is its `seq` and whose `data` is the Notification as
+         *     JSON, on whichever replica it was stored (replicas share them
+         *     through Redis pub/sub). A client reconnecting with `Last-Event-ID`
+         *     first receives everything stored after that event, so nothing is
+         *     lost. An idle stream sends a `: heartbeat` comment every 15 s. A
+         *     browser's EventSource, which cannot send an Authorization header,
+         *     may pass the access token as `?access_token=` instead (never
+         *     logged). A client too slow to keep up is disconnected and resumes
+         *     from `Last-Event-ID`; it never holds up anyone else.
+         */
+        get: operations["streamNotifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/unsubscribe": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stop e-mails of one kind (the one-click link of every e-mail).
+         * @description Each e-mail carries a token of its own in its `List-Unsubscribe`
+         *     header (RFC 8058 one-click, posting `List-Unsubscribe=One-Click`)
+         *     and in its closing link: the token names the user and the kind of
+         *     notification, whose e-mails stop; the in-app notifications stay as
+         *     they were. No sign-in is needed. A token never given out is 404.
+         */
+        post: operations["unsubscribe"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/notification-preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How each kind of notification reaches the caller.
+         * @description Every kind, in the app and by e-mail; both are on until the user says otherwise.
+         */
+        get: operations["getNotificationPreferences"];
+        /**
+         * Set how kinds of notification reach the caller.
+         * @description The kinds given are replaced (each must say both channels); kinds left out keep theirs.
+         */
+        put: operations["putNotificationPreferences"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/operator/emails": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The e-mail outbox, newest first (the operator).
+         * @description Every notification e-mail: `pending` (to be sent by the mailer, with
+         *     retries), `sent`, `failed` (refused for good by the SMTP server), or
+         *     `recorded` when no SMTP server is configured (CSM_SMTP_URL), so that
+         *     the operator can see what would have been sent.
+         */
+        get: operations["listEmails"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1315,9 +1542,9 @@ export interface components {
              * @description The budget ceiling in pence.
              */
             budget_pence?: number;
-            /** Format: date-time */
+            /** @description RFC 3339; empty while a draft has none yet (publication requires it). */
             clarification_deadline?: string;
-            /** Format: date-time */
+            /** @description RFC 3339; empty while a draft has none yet (publication requires it). */
             bid_deadline?: string;
             criteria?: components["schemas"]["Criterion"][];
             in_house_baseline?: components["schemas"]["Baseline"];
@@ -1333,10 +1560,10 @@ export interface components {
             contract_months?: number | null;
             /** Format: int64 */
             budget_pence?: number | null;
-            /** Format: date-time */
-            clarification_deadline?: string | null;
-            /** Format: date-time */
-            bid_deadline?: string | null;
+            /** @description RFC 3339; null or empty clears it. */
+            clarification_deadline?: (string) | null;
+            /** @description RFC 3339; null or empty clears it. */
+            bid_deadline?: (string) | null;
             criteria?: components["schemas"]["Criterion"][] | null;
             in_house_baseline?: {
                 /** Format: int64 */
@@ -1757,6 +1984,7 @@ export interface components {
             }[];
         };
         SectorFigures: {
+            /** @description Active suppliers whose listing is written; a new supplier's empty listing does not count. */
             listings: number;
             /** @description Bids on tenders whose bid deadline has passed. */
             bids: number;
@@ -1874,6 +2102,57 @@ export interface components {
             items: components["schemas"]["Levy"][];
             next_cursor?: string;
         };
+        /** @enum {string} */
+        NotificationKind: "tender_published" | "question_answered" | "deadline_reminder" | "bid_receipt" | "bids_ready" | "award_decided" | "standstill_ended" | "award_confirmed" | "award_revoked" | "tender_cancelled" | "tender_unsuccessful" | "levy_invoiced" | "buyer_pending";
+        Notification: {
+            id: string;
+            /**
+             * Format: int64
+             * @description Increases with every notification stored; the stream's event ID.
+             */
+            seq: number;
+            kind: components["schemas"]["NotificationKind"];
+            tender_id?: string;
+            title: string;
+            body: string;
+            /** @description A path of the web app, e.g. `/?page=tender&id=...`. */
+            link?: string;
+            /** Format: date-time */
+            created_at: string;
+            read: boolean;
+            /** Format: date-time */
+            read_at?: string;
+        };
+        NotificationList: {
+            items: components["schemas"]["Notification"][];
+            next_cursor?: string;
+            unread_count: number;
+        };
+        NotificationPreference: {
+            in_app: boolean;
+            email: boolean;
+        };
+        NotificationPreferences: {
+            /** @description By kind of notification. */
+            preferences: {
+                [key: string]: components["schemas"]["NotificationPreference"];
+            };
+        };
+        Email: {
+            id: string;
+            kind: components["schemas"]["NotificationKind"];
+            to: string;
+            subject: string;
+            text: string;
+            /** @enum {string} */
+            status: "pending" | "sent" | "recorded" | "failed";
+            attempts: number;
+            last_error?: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            sent_at?: string;
+        };
         AuditVerification: {
             ok: boolean;
             /**
@@ -1948,7 +2227,14 @@ export interface components {
             phone?: string;
             website?: string;
         };
-        /** @description A supplier organisation with its listing. */
+        /**
+         * @description A supplier organisation with its listing. Every active supplier is
+         *     in the directory from registration. A new supplier's listing fields
+         *     are empty until its first `PUT /api/v1/providers/{id}`: `summary`
+         *     is `""`, `capabilities`, `accreditations` and `case_studies` are
+         *     `[]`, the day rates are 0, `contact` is `{}`, `size` is left out,
+         *     `version` is 1, and `regions` are the organisation's.
+         */
         Provider: {
             id: string;
             name: string;
@@ -1957,7 +2243,12 @@ export interface components {
             regions: components["schemas"]["RegionKey"][];
             summary: string;
             capabilities: components["schemas"]["CapabilityKey"][];
-            size: components["schemas"]["Size"];
+            /**
+             * @description Left out while the supplier has not chosen one (a new
+             *     supplier's empty listing); `?size=` never matches such a
+             *     provider.
+             */
+            size?: components["schemas"]["Size"];
             accreditations: string[];
             /** Format: int64 */
             day_rate_min_pence: number;
@@ -2130,6 +2421,57 @@ export interface components {
             user: components["schemas"]["User"];
             organisation: components["schemas"]["Organisation"];
             role: components["schemas"]["Role"];
+            /** @description How many of the caller's notifications are unread. */
+            unread_notifications?: number;
+        };
+        Erasure: {
+            /**
+             * @description Why, e.g. the erasure request's reference; never the user's name or e-mail.
+             * @example Erasure request ER-2025-014 received 18 Nov 2025.
+             */
+            reason: string;
+        };
+        /** @description One sign-in, by its times only. */
+        Session: {
+            /** Format: date-time */
+            started_at: string;
+            /** Format: date-time */
+            last_refreshed_at: string;
+            /**
+             * Format: date-time
+             * @description When its newest refresh token expires.
+             */
+            expires_at: string;
+            /**
+             * Format: date-time
+             * @description When it was signed out or ended; absent while it may go on.
+             */
+            revoked_at?: string;
+        };
+        /** @description Everything csmarket holds about the caller. */
+        PersonalData: {
+            /** Format: date-time */
+            exported_at: string;
+            user: components["schemas"]["User"];
+            organisation: components["schemas"]["Organisation"];
+            /** @description By kind of notification, every kind. */
+            notification_preferences: {
+                [key: string]: components["schemas"]["NotificationPreference"];
+            };
+            /** @description Newest first. */
+            notifications: components["schemas"]["Notification"][];
+            /** @description The clarification questions the caller asked. */
+            questions: components["schemas"]["Question"][];
+            /** @description The caller's organisation's bids that the caller submitted or revised; `versions` holds the versions the caller submitted. */
+            bids: components["schemas"]["Bid"][];
+            /** @description The caller's part in evaluating tenders, with its declarations of interest. */
+            declarations: components["schemas"]["Evaluator"][];
+            /** @description The scores the caller gave, one sheet per bid. */
+            scores: components["schemas"]["Scores"][];
+            /** @description The audit events the caller is the actor of, in sequence. */
+            audit_events: components["schemas"]["AuditEvent"][];
+            /** @description Oldest first. */
+            sessions: components["schemas"]["Session"][];
         };
         /**
          * @description A supplier's listing: the fields of `Provider` that are the
@@ -2510,10 +2852,15 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description A dependency (the store or the cache) is unreachable. */
+        /**
+         * @description A dependency (the store or the cache) is unreachable; the request
+         *     did not complete. Wait `Retry-After` seconds and try again (a
+         *     creating POST under the same `Idempotency-Key`).
+         */
         Unavailable: {
             headers: {
                 "X-Request-ID": components["headers"]["XRequestID"];
+                "Retry-After": components["headers"]["RetryAfter"];
                 [name: string]: unknown;
             };
             content: {
@@ -2989,6 +3336,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["TooLarge"];
             428: components["responses"]["PreconditionRequired"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -3065,6 +3413,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
@@ -3103,6 +3452,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            413: components["responses"]["TooLarge"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
@@ -3141,6 +3491,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            413: components["responses"]["TooLarge"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };
@@ -3175,6 +3526,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["BadRequest"];
+            413: components["responses"]["TooLarge"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };
@@ -3204,6 +3556,41 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Me"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    exportMe: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's personal data. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Cache-Control": components["headers"]["NoStore"];
+                    /** @description Names the file a browser saves it as. */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonalData"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -3291,6 +3678,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
@@ -3333,6 +3721,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
@@ -3497,6 +3886,50 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    eraseUser: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Erasure"];
+            };
+        };
+        responses: {
+            /** @description The user, erased. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     listTenders: {
         parameters: {
             query?: {
@@ -3601,6 +4034,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
             422: components["responses"]["IdempotencyKeyReused"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -3692,6 +4126,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["TooLarge"];
             428: components["responses"]["PreconditionRequired"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -3781,6 +4216,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["TooLarge"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
@@ -3879,6 +4315,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
             422: components["responses"]["IdempotencyKeyReused"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -3926,6 +4363,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
@@ -4023,6 +4461,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
             422: components["responses"]["IdempotencyKeyReused"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -4109,6 +4548,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
@@ -4232,6 +4672,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
@@ -4276,6 +4717,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
@@ -4322,6 +4764,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
@@ -4368,6 +4811,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
@@ -4461,6 +4905,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
@@ -4546,6 +4991,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
@@ -4591,6 +5037,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
@@ -4952,6 +5399,318 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             413: components["responses"]["TooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listNotifications: {
+        parameters: {
+            query?: {
+                /** @description `true` for unread notifications only. */
+                unread?: boolean;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string;
+                page_size?: number;
+            };
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of notifications. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    readNotification: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+            };
+            path: {
+                /** @description A notification's ID. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The notification, read. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Notification"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    readAllNotifications: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description How many were marked. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        marked: number;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    streamNotifications: {
+        parameters: {
+            query?: {
+                /** @description The access token, for clients that cannot send headers. */
+                access_token?: string;
+            };
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+                /** @description The `id` of the last event received. */
+                "Last-Event-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The stream. */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    unsubscribe: {
+        parameters: {
+            query: {
+                token: string;
+            };
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/x-www-form-urlencoded": {
+                    /** @enum {string} */
+                    "List-Unsubscribe"?: "One-Click";
+                };
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description Unsubscribed. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        unsubscribed: boolean;
+                        kind: components["schemas"]["NotificationKind"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getNotificationPreferences: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The preferences. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationPreferences"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    putNotificationPreferences: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotificationPreferences"];
+            };
+        };
+        responses: {
+            /** @description Every preference, after the change. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationPreferences"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["TooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listEmails: {
+        parameters: {
+            query?: {
+                status?: "pending" | "sent" | "recorded" | "failed";
+                cursor?: string;
+                page_size?: number;
+            };
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of e-mails. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Email"][];
+                        next_cursor?: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];

@@ -302,7 +302,7 @@ export class Directory {
         { class: "card__meta" },
         h("strong", { class: `tag tag--${p.sector}` }, sectorLabels[p.sector] ?? p.sector),
         " ",
-        h("span", { class: "card__size" }, `${sizeLabels[p.size] ?? p.size} organisation`),
+        p.size ? h("span", { class: "card__size" }, `${sizeLabels[p.size] ?? p.size} organisation`) : null,
       ),
       p.summary ? h("p", { class: "card__summary" }, truncate(p.summary, 220)) : null,
       h(

@@ -261,7 +261,9 @@ function editor(
   };
 
   const problem = h("div");
-  const creating = p === null;
+  // A new supplier's listing is empty, without a size, until it is first
+  // written (older servers answered 404 instead): publishing writes it.
+  const creating = p === null || !p.size;
   const submitText = creating ? "Publish your listing" : "Save your listing";
   const submit = h("button", { type: "submit", class: "button" }, submitText);
   const form = h(

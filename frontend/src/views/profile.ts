@@ -69,7 +69,7 @@ export async function renderProfile(
       "dl",
       { class: "summary-list" },
       row("Sector", sectorLabels[p.sector] ?? p.sector),
-      row("Organisation size", sizeLabels[p.size] ?? p.size),
+      row("Organisation size", p.size ? (sizeLabels[p.size] ?? p.size) : "Not given"),
       row("Day rate", formatDayRate(p.day_rate_min_pence, p.day_rate_max_pence)),
       row("Regions covered", list(p.regions.map((r) => ref.regionName(r)), "None listed")),
       row(
