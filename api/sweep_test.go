@@ -526,7 +526,7 @@ func (sw *sweeper) sweepOp(t *testing.T, o sweepOp, p *sweepPlan) {
 			for _, reason := range slices.Sorted(maps.Keys(skipped)) {
 				fmt.Fprintf(&b, "\n%s: %s", strings.Join(skipped[reason], "; "), reason)
 			}
-			t.Skipf("known differences from openapi.yaml, not sent:%s", b.String())
+			t.Logf("known differences from openapi.yaml, not sent:%s", b.String())
 		})
 	}
 	if st.failures > sweepMaxReports {

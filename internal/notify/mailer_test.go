@@ -73,6 +73,7 @@ type smtpServer struct {
 
 	mu        sync.Mutex
 	srv       *smtp.Server
+	hold      net.Listener // the port kept while the server is down
 	msgs      []received
 	rcptReply *smtp.SMTPError // the reply to every RCPT TO, when set
 	dataReply *smtp.SMTPError // the reply at the end of every DATA, when set
@@ -124,6 +125,41 @@ func (s *smtpServer) stop() {
 	if srv != nil {
 		srv.Close()
 	}
+}
+
+// down stops the server but keeps its port, closing every connection as
+// soon as it is made, so that no other test's server can take the port
+// while this one is down.
+func (s *smtpServer) down() {
+	s.stop()
+	l, err := net.Listen("tcp", s.addr)
+	if err != nil {
+		s.t.Fatalf("SMTP server: hold the port: %v", err)
+	}
+	s.mu.Lock()
+	s.hold = l
+	s.mu.Unlock()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+}
+
+// up ends down and serves on the same port again.
+func (s *smtpServer) up() {
+	s.mu.Lock()
+	l := s.hold
+	s.hold = nil
+	s.mu.Unlock()
+	if l != nil {
+		l.Close()
+	}
+	s.start()
 }
 
 func (s *smtpServer) set(rcpt, data *smtp.SMTPError) {
@@ -450,7 +486,7 @@ func TestMailerRetries(t *testing.T) {
 			func(s *smtpServer) { s.set(nil, tempFailure) }, func(s *smtpServer) { s.set(nil, nil) }, "Try again later",
 		},
 		"server down": {
-			(*smtpServer).stop, (*smtpServer).start, "connect",
+			(*smtpServer).down, (*smtpServer).up, "EOF",
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
