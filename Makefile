@@ -7,7 +7,7 @@ GO ?= go
 BIN := bin/csmarket
 FRONTEND_SRC := $(shell find frontend/src frontend/index.html frontend/package.json frontend/package-lock.json frontend/vite.config.* frontend/tsconfig*.json -type f 2>/dev/null)
 
-.PHONY: run build frontend test test-go test-browser bench clean
+.PHONY: run build frontend test test-go test-browser bench clean fuzz
 
 run: build
 	@$(BIN) seed
@@ -77,3 +77,24 @@ clean:
 .PHONY: faults
 faults:
 	@bash .ci/faults
+
+# Native Go fuzzing, one target at a time for FUZZTIME each (go test takes
+# one -fuzz target per run); the seed corpora already run in every go test.
+# A failing input is written to the package's testdata/fuzz/<Target>/: fix
+# the code and keep the file as a regression seed.
+FUZZTIME ?= 60s
+FUZZMINIMIZETIME ?= 10s
+FUZZ_TARGETS := \
+	internal/market:FuzzCursor internal/market:FuzzIdentifierCheck \
+	internal/market:FuzzCompare internal/market:FuzzAuditCanonical \
+	internal/ocds:FuzzBuild \
+	api:FuzzDecodeJSON api:FuzzRequestBodies api:FuzzListCursors \
+	api:FuzzIdempotencyKey api:FuzzIfMatch
+
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=./$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz: $$name ($$pkg) for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) \
+			-fuzzminimizetime $(FUZZMINIMIZETIME) -parallel 1 $$pkg || exit 1; \
+	done
