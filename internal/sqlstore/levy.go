@@ -238,28 +238,37 @@ func (s *LevyStore) applyChange(ctx context.Context, tx *Tx, id string, change f
 	return l, tx.appendEvent(ctx, s.clock, *ev, l.ID, l.TenderID)
 }
 
-// ClaimLevy leases the pending levy due soonest. The row is chosen and
-// leased in one statement; on PostgreSQL FOR UPDATE SKIP LOCKED lets
-// replicas claiming at once pass over each other's rows instead of
-// waiting, and on SQLite the writer lock lets one claim at a time.
-func (s *LevyStore) ClaimLevy(ctx context.Context, owner string, nowAt, leaseUntil time.Time) (market.Levy, error) {
+// claimDue leases to owner, until leaseUntil, the pending row of table
+// (levies or email_outbox) due soonest at nowAt, and returns its ID. The
+// row is chosen and leased in one transaction; on PostgreSQL FOR UPDATE
+// SKIP LOCKED lets replicas claiming at once pass over each other's rows
+// instead of waiting, and on SQLite the writer lock lets one claim at a
+// time. none is the error when no row is due.
+func claimDue(ctx context.Context, tx *Tx, table, owner string, nowAt, leaseUntil time.Time, none error) (string, error) {
 	lock := ""
-	if s.db.engine == EnginePostgres {
+	if tx.db.engine == EnginePostgres {
 		lock = " FOR UPDATE SKIP LOCKED"
 	}
+	var id string
+	err := tx.QueryRowContext(ctx, `SELECT id FROM `+table+`
+		WHERE status = 'pending' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?)
+		ORDER BY next_attempt_at, id LIMIT 1`+lock, tx.db.timeArg(nowAt), tx.db.timeArg(nowAt)).Scan(&id)
+	if isNoRows(err) {
+		return "", none
+	} else if err != nil {
+		return "", err
+	}
+	_, err = tx.ExecContext(ctx, "UPDATE "+table+" SET lease_owner = ?, lease_until = ? WHERE id = ?",
+		owner, tx.db.timeArg(leaseUntil), id)
+	return id, err
+}
+
+// ClaimLevy leases the pending levy due soonest (see claimDue).
+func (s *LevyStore) ClaimLevy(ctx context.Context, owner string, nowAt, leaseUntil time.Time) (market.Levy, error) {
 	var out market.Levy
 	err := s.db.InTx(ctx, func(tx *Tx) error {
-		var id string
-		err := tx.QueryRowContext(ctx, `SELECT id FROM levies
-			WHERE status = 'pending' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?)
-			ORDER BY next_attempt_at, id LIMIT 1`+lock, s.db.timeArg(nowAt), s.db.timeArg(nowAt)).Scan(&id)
-		if isNoRows(err) {
-			return market.Errorf(market.ENOTFOUND, "No levy is due.")
-		} else if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, "UPDATE levies SET lease_owner = ?, lease_until = ? WHERE id = ?",
-			owner, s.db.timeArg(leaseUntil), id); err != nil {
+		id, err := claimDue(ctx, tx, "levies", owner, nowAt, leaseUntil, market.Errorf(market.ENOTFOUND, "No levy is due."))
+		if err != nil {
 			return err
 		}
 		out, err = getLevy(ctx, tx, s.db.engine, id, false)

@@ -422,24 +422,12 @@ func (s *NotificationStore) ListEmails(ctx context.Context, status market.EmailS
 	return out, next, nil
 }
 
-// ClaimEmail leases the pending e-mail due soonest.
+// ClaimEmail leases the pending e-mail due soonest (see claimDue).
 func (s *NotificationStore) ClaimEmail(ctx context.Context, owner string, nowAt, leaseUntil time.Time) (market.Email, error) {
-	lock := ""
-	if s.db.engine == EnginePostgres {
-		lock = " FOR UPDATE SKIP LOCKED"
-	}
 	var out market.Email
 	err := s.db.InTx(ctx, func(tx *Tx) error {
-		var id string
-		err := tx.QueryRowContext(ctx, `SELECT id FROM email_outbox
-			WHERE status = 'pending' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?)
-			ORDER BY next_attempt_at, id LIMIT 1`+lock, s.db.timeArg(nowAt), s.db.timeArg(nowAt)).Scan(&id)
-		if isNoRows(err) {
-			return market.Errorf(market.ENOTFOUND, "No e-mail is due.")
-		} else if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, "UPDATE email_outbox SET lease_owner = ?, lease_until = ? WHERE id = ?", owner, s.db.timeArg(leaseUntil), id); err != nil {
+		id, err := claimDue(ctx, tx, "email_outbox", owner, nowAt, leaseUntil, market.Errorf(market.ENOTFOUND, "No e-mail is due."))
+		if err != nil {
 			return err
 		}
 		out, err = scanEmail(tx.QueryRowContext(ctx, "SELECT "+emailColumns+" FROM email_outbox WHERE id = ?", id))
