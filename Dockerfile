@@ -9,7 +9,7 @@ COPY frontend/ ./
 COPY api/openapi.yaml /src/api/openapi.yaml
 RUN npm run build
 
-FROM golang:1.26-bookworm AS build
+FROM golang:1.26.10-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download

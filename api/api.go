@@ -321,7 +321,7 @@ func newServer(cfg Config) *server {
 func newEngine() *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
-	e.SetTrustedProxies(nil)
+	_ = e.SetTrustedProxies(nil) // nil is always accepted
 	e.HandleMethodNotAllowed = true
 	e.RedirectTrailingSlash = false
 	e.RedirectFixedPath = false
@@ -333,7 +333,7 @@ func (s *server) routes() *gin.Engine {
 	e := newEngine()
 	if err := e.SetTrustedProxies(s.trustedProxies); err != nil {
 		s.log.Error("trusted proxies: trusting none", errAttr(err))
-		e.SetTrustedProxies(nil)
+		_ = e.SetTrustedProxies(nil) // nil is always accepted
 	}
 	e.Use(s.observe)
 	if s.afterWrite != nil {

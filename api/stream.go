@@ -68,7 +68,12 @@ func (s *server) streamNotifications(c *gin.Context) {
 	defer stop()
 
 	rc := http.NewResponseController(c.Writer)
-	rc.SetWriteDeadline(time.Time{}) // the server's write timeout is for answers, not streams
+	// The server's write timeout is for answers, not streams; a writer
+	// that cannot lift it ends the stream at the timeout and the client
+	// resumes with Last-Event-ID.
+	if err := rc.SetWriteDeadline(time.Time{}); err != nil {
+		s.log.Debug("stream: write deadline kept", errAttr(err))
+	}
 	h := c.Writer.Header()
 	h["Content-Type"] = []string{"text/event-stream; charset=utf-8"}
 	h["Cache-Control"] = noStore

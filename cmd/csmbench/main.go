@@ -238,8 +238,8 @@ func (b *bench) serve(name, path, redisURL string) (*server, error) {
 		return nil, err
 	}
 	s := &server{url: "http://127.0.0.1:" + strconv.Itoa(port), stop: func() {
-		cmd.Process.Signal(os.Interrupt)
-		cmd.Wait()
+		_ = cmd.Process.Signal(os.Interrupt) // it may have exited already
+		_ = cmd.Wait()                       // its exit status after an interrupt says nothing
 	}}
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
@@ -266,7 +266,7 @@ func serveBaseline(body []byte, etag string) (*server, error) {
 	}
 	srv := &http.Server{Handler: api.NewBaseline(body, etag)}
 	go srv.Serve(ln)
-	return &server{url: "http://" + ln.Addr().String(), stop: func() { srv.Shutdown(context.Background()) }}, nil
+	return &server{url: "http://" + ln.Addr().String(), stop: func() { _ = srv.Shutdown(context.Background()) }}, nil
 }
 
 func fetch(url string) ([]byte, string, error) {

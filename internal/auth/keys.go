@@ -162,7 +162,7 @@ func createExclusive(path string, data []byte) error {
 		}
 	}
 	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		d.Sync()
+		_ = d.Sync() // best effort: not every filesystem syncs a directory
 		d.Close()
 	}
 	return nil

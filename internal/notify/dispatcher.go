@@ -218,6 +218,8 @@ var emailHTML = template.Must(template.New("email").Parse(`<!doctype html>
 
 func renderHTML(title, body, link, unsub string) string {
 	var b bytes.Buffer
-	emailHTML.Execute(&b, struct{ Title, Body, Link, Unsubscribe string }{title, body, link, unsub})
+	if err := emailHTML.Execute(&b, struct{ Title, Body, Link, Unsubscribe string }{title, body, link, unsub}); err != nil {
+		return "" // the e-mail goes as plain text alone
+	}
 	return b.String()
 }

@@ -83,7 +83,7 @@ func start() (string, error) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	cmd.Process.Kill()
+	_ = cmd.Process.Kill() // it may have exited already
 	return "", fmt.Errorf("stripe-mock did not start on %s", addr)
 }
 
