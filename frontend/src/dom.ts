@@ -4,12 +4,30 @@
 type Child = Node | string | number | null | undefined | false | Child[];
 type Attrs = Record<string, string | number | boolean | null | undefined | EventListener>;
 
+// Every table in the app is an NHS.UK table, so its parts carry the
+// component's classes without each view naming them; "num" right-aligns a
+// column of figures.
+const tableParts: Record<string, string> = {
+  caption: "nhsuk-table__caption",
+  thead: "nhsuk-table__head",
+  tbody: "nhsuk-table__body",
+  tr: "nhsuk-table__row",
+  th: "nhsuk-table__header",
+  td: "nhsuk-table__cell",
+};
+
 export function h<K extends keyof HTMLElementTagNameMap>(
   tag: K,
   attrs: Attrs | null = null,
   ...children: Child[]
 ): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
+  const part = tableParts[tag];
+  if (part) {
+    const own = typeof attrs?.class === "string" ? attrs.class.split(" ") : [];
+    const numeric = own.includes("num") && (tag === "th" || tag === "td") ? ` ${part}--numeric` : "";
+    attrs = { ...attrs, class: [part + numeric, ...own.filter((c) => c !== "num")].join(" ") };
+  }
   for (const [name, value] of Object.entries(attrs ?? {})) {
     if (value === null || value === undefined || value === false) continue;
     if (typeof value === "function") {
@@ -36,4 +54,10 @@ export function append(parent: Node, children: Child[]): void {
 export function replace(parent: Element, ...children: Child[]): void {
   parent.replaceChildren();
   append(parent, children);
+}
+
+/** card is an NHS.UK card as a list item: attrs go on the card, children in its content. */
+export function card(attrs: Attrs, ...children: Child[]): HTMLLIElement {
+  const { class: extra, ...rest } = attrs;
+  return h("li", { ...rest, class: `nhsuk-card${extra ? ` ${String(extra)}` : ""}` }, h("div", { class: "nhsuk-card__content" }, children));
 }

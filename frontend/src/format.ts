@@ -90,3 +90,40 @@ const dateTimeSecondsFormat = new Intl.DateTimeFormat("en-GB", {
   timeZone: "Europe/London",
   timeZoneName: "short",
 });
+
+// NHS.UK tag colours for each status; the tag's words always say the status,
+// so the colour is never the only sign.
+const tagColours: Record<string, string> = {
+  nhs: "blue",
+  local_authority: "purple",
+  third_sector: "aqua-green",
+  independent: "orange",
+  draft: "grey",
+  open: "green",
+  closed: "yellow",
+  standstill: "orange",
+  awarded: "blue",
+  cancelled: "red",
+  unsuccessful: "grey",
+  active: "green",
+  pending: "yellow",
+  disabled: "red",
+  paid: "green",
+  sent: "blue",
+  not_sent: "grey",
+  failed: "red",
+  payment_failed: "red",
+  uncollectible: "red",
+  void: "grey",
+  waived: "white",
+  flag: "red",
+  "flag-muted": "grey",
+  read: "grey",
+  unread: "blue",
+};
+
+/** tagClass is the class of an NHS.UK tag coloured for key. */
+export function tagClass(key: string): string {
+  const colour = tagColours[key];
+  return colour ? `nhsuk-tag nhsuk-tag--${colour}` : "nhsuk-tag";
+}

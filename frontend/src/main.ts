@@ -1,4 +1,4 @@
-import "./style.css";
+import "./style.scss";
 import { h, replace } from "./dom";
 import { loadReference, makeReference, type Reference } from "./reference";
 import { current, onChange, reloadMe, restore, signOut } from "./session";
@@ -21,6 +21,7 @@ import { homeOf, signInPage, type Page } from "./views/signin";
 
 const main = document.getElementById("main") as HTMLElement;
 const accountNav = document.getElementById("account-nav") as HTMLElement;
+const siteNav = document.getElementById("site-nav-list") as HTMLElement;
 const siteName = "csmarket";
 
 let directory: Directory | null = null;
@@ -90,18 +91,41 @@ function signInUrl(next: string): string {
   return `?page=sign-in&next=${encodeURIComponent(next)}`;
 }
 
-/** renderAccountNav shows, in the header, who is signed in and their links. */
+/** navLink is one link of the header's navigation, marked when it is the page shown. */
+function navLink(href: string, text: string): HTMLElement {
+  const here = new URLSearchParams(location.search).get("page") === new URLSearchParams(href.replace(/^[^?]*/, "")).get("page");
+  return h(
+    "li",
+    { class: `nhsuk-header__navigation-item${here ? " nhsuk-header__navigation-item--current" : ""}` },
+    h("a", { href, class: "nhsuk-header__navigation-link", "aria-current": here ? "page" : null }, here ? h("strong", { class: "nhsuk-header__navigation-item-current-fallback" }, text) : text),
+  );
+}
+
+/** renderAccountNav shows, in the header, who is signed in, their account links and the site's pages for their role. */
 function renderAccountNav(): void {
   const me = current();
-  const item = (href: string, text: string) => h("li", null, h("a", { href, class: "account-nav__link" }, text));
+  const item = (href: string, text: string) => h("li", { class: "nhsuk-header__account-item" }, h("a", { href, class: "nhsuk-header__account-link" }, text));
+  const buyer = me?.role === "buyer" && me.organisation.kind === "buyer";
+  replace(
+    siteNav,
+    navLink("./", "Providers"),
+    navLink("?page=opportunities", "Opportunities"),
+    navLink("?page=market", "Market"),
+    buyer ? navLink("?page=my-tenders", "My tenders") : null,
+    buyer ? navLink("?page=new-tender", "Publish a tender") : null,
+    me?.role === "evaluator" ? navLink("?page=my-tenders", "Tenders to score") : null,
+    me?.role === "supplier" ? navLink("?page=my-bids", "My bids") : null,
+    me?.role === "supplier" ? navLink("?page=listing", "Your listing") : null,
+    me?.role === "supplier" ? navLink("?page=levies", "Levies") : null,
+    me?.role === "operator" ? navLink("?page=operator", "Approvals") : null,
+    me?.role === "operator" ? navLink("?page=audit", "Audit trail") : null,
+    me?.role === "operator" ? navLink("?page=operator-levies", "Levies") : null,
+  );
   if (!me) {
-    replace(
-      accountNav,
-      h("ul", { class: "account-nav__list" }, item("?page=opportunities", "Opportunities"), item("?page=sign-in", "Sign in"), item("?page=register", "Register")),
-    );
+    replace(accountNav, h("ul", { class: "nhsuk-header__account-list" }, item("?page=sign-in", "Sign in"), item("?page=register", "Register")));
     return;
   }
-  const out = h("button", { type: "button", class: "account-nav__button" }, "Sign out");
+  const out = h("button", { type: "button", class: "nhsuk-header__account-button" }, "Sign out");
   out.addEventListener("click", () => {
     notice = "You have signed out.";
     void signOut();
@@ -110,24 +134,22 @@ function renderAccountNav(): void {
   replace(
     accountNav,
     h(
-      "p",
-      { class: "account-nav__who" },
-      h("span", { class: "visually-hidden" }, "Signed in as "),
-      h("strong", { class: "account-nav__name" }, me.user.name),
-      `, ${me.organisation.name} (${roleLabels[me.role] ?? me.role})`,
-    ),
-    h(
       "ul",
-      { class: "account-nav__list" },
-      item("?page=opportunities", "Opportunities"),
-      me.role === "buyer" && me.organisation.kind === "buyer" ? item("?page=new-tender", "Publish a tender") : null,
-      me.role === "supplier" ? item("?page=listing", "Your listing") : null,
-      me.role === "supplier" ? item("?page=levies", "Levies") : null,
-      me.role === "operator" ? item("?page=operator", "Approvals") : null,
-      me.role === "operator" ? item("?page=operator-levies", "Levies") : null,
-      h("li", null, bell()),
+      { class: "nhsuk-header__account-list" },
+      h(
+        "li",
+        { class: "nhsuk-header__account-item" },
+        h(
+          "span",
+          null,
+          h("span", { class: "nhsuk-u-visually-hidden" }, "Signed in as "),
+          h("strong", null, me.user.name),
+          `, ${me.organisation.name} (${roleLabels[me.role] ?? me.role})`,
+        ),
+      ),
+      h("li", { class: "nhsuk-header__account-item" }, bell()),
       item("?page=account", "Your account"),
-      h("li", null, out),
+      h("li", { class: "nhsuk-header__account-item" }, out),
     ),
   );
 }
@@ -147,9 +169,9 @@ function notFound(): Page {
     el: h(
       "div",
       null,
-      h("h1", { class: "heading-xl", tabindex: -1 }, "Page not found"),
+      h("h1", { class: "nhsuk-heading-xl", tabindex: -1 }, "Page not found"),
       h("p", null, "If you typed the address, check it is correct."),
-      h("p", null, h("a", { href: "./", class: "link" }, "Find commissioning support")),
+      h("p", null, h("a", { href: "./", class: "nhsuk-link" }, "Find commissioning support")),
     ),
   };
 }
@@ -220,6 +242,7 @@ async function accountView(name: string, params: URLSearchParams, signal: AbortS
 async function render(opts: { moveFocus: boolean; scrollY: number }): Promise<void> {
   const seq = ++renderSeq;
   pageShown();
+  renderAccountNav();
   let params = new URLSearchParams(location.search);
   const id = params.get("provider");
   let pageName = params.get("page");
@@ -242,12 +265,12 @@ async function render(opts: { moveFocus: boolean; scrollY: number }): Promise<vo
     if (seq !== renderSeq) return;
     setTitle(page.title);
     replace(main, page.el);
-    if (main.querySelector(".error-summary")) document.title = `Error: ${document.title}`;
+    if (main.querySelector(".nhsuk-error-summary")) document.title = `Error: ${document.title}`;
   } else if (id) {
     const abort = new AbortController();
     profileAbort = abort;
     const fromDirectory = state().fromDirectory === true;
-    const back = h("a", { href: lastDirectorySearch ? `?${lastDirectorySearch}` : "./", class: "back-link" }, "Back to the directory");
+    const back = h("a", { href: lastDirectorySearch ? `?${lastDirectorySearch}` : "./", class: "nhsuk-back-link" }, "Back to the directory");
     if (fromDirectory) {
       back.addEventListener("click", (ev) => {
         ev.preventDefault();
@@ -261,7 +284,7 @@ async function render(opts: { moveFocus: boolean; scrollY: number }): Promise<vo
       if (seq !== renderSeq) return;
       const me = current();
       if (me?.role === "supplier" && me.organisation.id === id) {
-        page.el.querySelector("h1")?.after(h("p", null, h("a", { href: "?page=listing", class: "link" }, "Edit your listing")));
+        page.el.querySelector("h1")?.after(h("p", null, h("a", { href: "?page=listing", class: "nhsuk-link" }, "Edit your listing")));
       }
       setTitle(page.title);
       replace(main, page.el);
@@ -280,9 +303,9 @@ async function render(opts: { moveFocus: boolean; scrollY: number }): Promise<vo
         setTitle("Error: the directory could not be shown");
         replace(
           main,
-          h("h1", { class: "heading-xl", tabindex: -1 }, "Sorry, the directory could not be shown"),
+          h("h1", { class: "nhsuk-heading-xl", tabindex: -1 }, "Sorry, the directory could not be shown"),
           errorSummary(err),
-          h("p", null, h("a", { href: location.href, class: "link" }, "Try again")),
+          h("p", null, h("a", { href: location.href, class: "nhsuk-link" }, "Try again")),
         );
         if (opts.moveFocus) focusHeading();
         return;
@@ -306,7 +329,7 @@ async function render(opts: { moveFocus: boolean; scrollY: number }): Promise<vo
     await shown;
     if (seq !== renderSeq) return;
     if (opts.scrollY > 0) window.scrollTo(0, opts.scrollY);
-    if (main.querySelector(".error-summary")) document.title = `Error: ${document.title}`;
+    if (main.querySelector(".nhsuk-error-summary")) document.title = `Error: ${document.title}`;
     return;
   }
   window.scrollTo(0, opts.scrollY);

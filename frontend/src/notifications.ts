@@ -260,7 +260,7 @@ export function pageShown(): void {
 
 /** startNotifications follows the session: the stream opens on sign-in and closes on sign-out. */
 export function startNotifications(): void {
-  announcer = h("div", { class: "visually-hidden", id: "notification-announcer", role: "status", "aria-live": "polite", "aria-atomic": "true" });
+  announcer = h("div", { class: "nhsuk-u-visually-hidden", id: "notification-announcer", role: "status", "aria-live": "polite", "aria-atomic": "true" });
   document.body.append(announcer);
   onChange((change) => {
     const me = current();
@@ -280,7 +280,7 @@ const svgNS = "http://www.w3.org/2000/svg";
 
 function bellIcon(): SVGSVGElement {
   const svg = document.createElementNS(svgNS, "svg");
-  svg.setAttribute("class", "bell__icon");
+  svg.setAttribute("class", "app-bell__icon");
   svg.setAttribute("viewBox", "0 0 24 24");
   svg.setAttribute("width", "20");
   svg.setAttribute("height", "20");
@@ -301,19 +301,19 @@ let bellLink: HTMLAnchorElement | null = null;
 /** bell is the header's link to the inbox, with the unread count in words and as a badge. */
 export function bell(): HTMLAnchorElement {
   if (bellLink) return bellLink;
-  const badge = h("span", { class: "bell__badge" });
+  const badge = h("span", { class: "app-bell__badge" });
   const link = h(
     "a",
-    { href: "?page=notifications", class: "account-nav__link bell" },
+    { href: "?page=notifications", class: "nhsuk-header__account-link app-bell" },
     bellIcon(),
-    h("span", { class: "bell__text" }, "Notifications"),
+    h("span", { class: "app-bell__text" }, "Notifications"),
     badge,
   );
   const show = (n: number) => {
     // The name says in words what the badge shows: "Notifications, 3 unread".
     link.setAttribute("aria-label", `Notifications, ${n} unread`);
     badge.textContent = String(n);
-    badge.classList.toggle("bell__badge--none", n === 0);
+    badge.classList.toggle("app-bell__badge--none", n === 0);
     link.dataset.unread = String(n);
   };
   show(unread);

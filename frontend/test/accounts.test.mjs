@@ -7,7 +7,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { closeBrowser, openBrowser, watch } from "./harness.mjs";
+import { checkPage, closeBrowser, openBrowser, watch } from "./harness.mjs";
 
 const resultsDir = fileURLToPath(new URL("../test-results/", import.meta.url));
 
@@ -83,21 +83,23 @@ describe("accounts in Chromium", () => {
     assert.equal(await page.title(), "Sign in – csmarket");
     assert.equal(await page.getByLabel("E-mail address").getAttribute("autocomplete"), "username");
     assert.equal(await page.getByLabel("Password").getAttribute("type"), "password");
+    await checkPage(page);
     await page.screenshot({ path: join(resultsDir, "sign-in.png") });
 
     await signIn(page, supplier.email, "not the right passphrase");
-    const summary = page.locator(".error-summary");
+    const summary = page.locator(".nhsuk-error-summary");
     await summary.waitFor();
     assert.match(await summary.innerText(), /The e-mail address or password is not right\./);
     assert.equal(await page.getByLabel("Password").inputValue(), "", "the wrong password stays in the box");
-    assert.equal(await page.evaluate(() => document.activeElement?.classList.contains("error-summary")), true);
+    assert.equal(await page.evaluate(() => document.activeElement?.classList.contains("nhsuk-error-summary")), true);
     assert.match(await headerText(page), /Sign in/);
+    await checkPage(page);
     await page.screenshot({ path: join(resultsDir, "sign-in-error.png") });
 
     // Empty answers are caught before sending, next to each box.
     await page.getByLabel("E-mail address").fill("");
     await page.getByRole("button", { name: "Sign in" }).click();
-    await page.locator("#field-signin-email .error-message").getByText("Enter your e-mail address").waitFor();
+    await page.locator("#field-signin-email .nhsuk-error-message").getByText("Enter your e-mail address").waitFor();
     assert.equal(await page.getByLabel("E-mail address").getAttribute("aria-invalid"), "true");
 
     // Over the limit, the API answers 429 with Retry-After; the page says how long.
@@ -129,9 +131,12 @@ describe("accounts in Chromium", () => {
 
     const summary = page.getByLabel("Summary");
     assert.match(await summary.inputValue(), /commissioning support unit/i);
+    await checkPage(page);
     await page.screenshot({ path: join(resultsDir, "listing-editor.png"), fullPage: true });
+    await checkPage(page);
     await page.screenshot({ path: join(resultsDir, "listing-editor-top.png") });
     await page.setViewportSize({ width: 390, height: 844 });
+    await checkPage(page);
     await page.screenshot({ path: join(resultsDir, "listing-editor-narrow.png") });
     await page.setViewportSize({ width: 1280, height: 900 });
 
@@ -139,12 +144,13 @@ describe("accounts in Chromium", () => {
     await page.getByLabel("Website").fill("javascript:alert(1)");
     await page.getByLabel("Lowest day rate").fill("lots");
     await page.getByRole("button", { name: "Save your listing" }).click();
-    await page.locator("#field-listing-rate-min .error-message").waitFor();
+    await page.locator("#field-listing-rate-min .nhsuk-error-message").waitFor();
     await page.getByLabel("Lowest day rate").fill("550");
     await page.getByRole("button", { name: "Save your listing" }).click();
-    await page.locator("#field-listing-contact-website .error-message").getByText("must be an http or https address").waitFor();
+    await page.locator("#field-listing-contact-website .nhsuk-error-message").getByText("must be an http or https address").waitFor();
     assert.equal(await page.getByLabel("Website").getAttribute("aria-invalid"), "true");
-    assert.ok(await page.locator(".error-summary").getByRole("link", { name: /^Website: / }).isVisible());
+    assert.ok(await page.locator(".nhsuk-error-summary").getByRole("link", { name: /^Website: / }).isVisible());
+    await checkPage(page);
     await page.screenshot({ path: join(resultsDir, "listing-errors.png"), fullPage: true });
     await page.getByLabel("Website").fill("https://www.arden.example.nhs.uk");
 
@@ -162,18 +168,19 @@ describe("accounts in Chromium", () => {
     assert.equal(await page.locator(".case-study-edit").count(), 2);
     await page.getByRole("button", { name: "Save your listing" }).click();
     await page.getByRole("heading", { name: "Your listing is saved" }).waitFor();
-    assert.equal(await page.locator(".error-summary").count(), 0);
+    assert.equal(await page.locator(".nhsuk-error-summary").count(), 0);
     assert.equal(await page.getByLabel("Summary").inputValue(), newSummary);
 
-    await page.locator(".banner").getByRole("link", { name: "See your public profile" }).click();
+    await page.locator(".nhsuk-notification-banner").getByRole("link", { name: "See your public profile" }).click();
     await page.waitForURL((u) => u.searchParams.has("provider"));
     await page.getByRole("heading", { level: 1, name: supplier.org }).waitFor();
-    assert.equal(await page.locator(".profile .lede").first().innerText(), newSummary);
+    assert.equal(await page.locator(".profile .nhsuk-lede-text").first().innerText(), newSummary);
     await page.getByRole("heading", { level: 3, name: caseTitle }).waitFor();
     assert.equal(await page.getByRole("heading", { level: 3, name: firstTitle }).count(), 0, "the removed case study is still shown");
     assert.match(await page.locator(".profile").innerText(), /Day rate\s+£550 to £950 a day/);
     // Its own supplier sees a way back to the editor.
     assert.ok(await page.getByRole("link", { name: "Edit your listing" }).isVisible());
+    await checkPage(page);
 
     // Any other client sees the change too.
     const token = await apiSignIn(supplier.email);
@@ -214,13 +221,14 @@ describe("accounts in Chromium", () => {
     assert.equal(put.status, 200);
 
     await page.getByRole("button", { name: "Save your listing" }).click();
-    const alert = page.locator(".error-summary");
+    const alert = page.locator(".nhsuk-error-summary");
     await alert.getByText("Your listing has changed since you opened it").waitFor();
     assert.match(await alert.innerText(), /Your edits have not been saved/);
+    await checkPage(page);
     await page.screenshot({ path: join(resultsDir, "listing-stale.png") });
     await alert.getByRole("button", { name: "Reload the listing" }).click();
     await page.waitForFunction((want) => document.querySelector("#listing-summary")?.value === want, theirs);
-    assert.equal(await page.locator(".error-summary").count(), 0);
+    assert.equal(await page.locator(".nhsuk-error-summary").count(), 0);
 
     // Saved on top of the reloaded version, the edit goes through.
     const mine = `The summary after reloading (${run}).`;
@@ -255,7 +263,7 @@ describe("accounts in Chromium", () => {
     await page.getByRole("link", { name: "Your account" }).click();
     await renewed;
     await page.getByRole("heading", { level: 1, name: "Your account" }).waitFor();
-    assert.match(await page.locator(".summary-list").innerText(), new RegExp(supplier.org));
+    assert.match(await page.locator(".nhsuk-summary-list").innerText(), new RegExp(supplier.org));
     await page.unroute("**/api/v1/me");
 
     // When renewing is refused too, the session ends cleanly.
@@ -291,9 +299,10 @@ describe("accounts in Chromium", () => {
     await page.getByRole("button", { name: "Register" }).click();
 
     // The API's field errors land next to the right boxes.
-    await page.locator("#field-sup-id .error-message").getByText(/Companies House number/).waitFor();
-    await page.locator("#field-user-password .error-message").getByText(/at least 12 characters/).waitFor();
+    await page.locator("#field-sup-id .nhsuk-error-message").getByText(/Companies House number/).waitFor();
+    await page.locator("#field-user-password .nhsuk-error-message").getByText(/at least 12 characters/).waitFor();
     assert.equal(await page.getByLabel("Number or code").getAttribute("aria-invalid"), "true");
+    await checkPage(page);
     await page.screenshot({ path: join(resultsDir, "register-errors.png"), fullPage: true });
 
     const companyNumber = String(10_000_000 + (Date.now() % 89_999_999)).slice(0, 8);
@@ -334,17 +343,18 @@ describe("accounts in Chromium", () => {
     await page.getByLabel("Your work e-mail address").fill(email);
     await page.getByLabel("Choose a password").fill("ambridge commissioning passphrase");
     await page.getByRole("button", { name: "Register" }).click();
-    await page.locator("#field-ccg-population .error-message").waitFor();
+    await page.locator("#field-ccg-population .nhsuk-error-message").waitFor();
     await page.getByLabel("Registered population").fill("180,000");
     await page.getByRole("button", { name: "Register" }).click();
 
     await page.getByRole("heading", { name: `${ccg} is registered` }).waitFor();
-    assert.match(await page.locator(".banner").innerText(), /Your CCG is pending approval/);
+    assert.match(await page.locator(".nhsuk-notification-banner").innerText(), /Your CCG is pending approval/);
     assert.equal(await page.locator("[data-status]").innerText(), "Waiting for approval");
     // Later visits say so too.
     await page.reload();
     await page.getByRole("heading", { name: "Your CCG is pending approval" }).waitFor();
     assert.ok((await headerText(page)).includes("Buyer"));
+    await checkPage(page);
     await page.screenshot({ path: join(resultsDir, "ccg-pending.png"), fullPage: true });
     // What was sent: pounds became pence, the ODS code capitals.
     const token = await apiSignIn(email, "ambridge commissioning passphrase");
@@ -359,9 +369,10 @@ describe("accounts in Chromium", () => {
     await signIn(page, operator.email);
     await page.waitForURL((u) => u.searchParams.get("page") === "operator");
     await page.getByRole("heading", { level: 1, name: "CCGs waiting for approval" }).waitFor();
-    const card = page.locator(".card", { has: page.getByRole("heading", { name: ccg }) });
+    const card = page.locator(".nhsuk-card", { has: page.getByRole("heading", { name: ccg }) });
     await card.waitFor();
     await card.getByText(email).waitFor();
+    await checkPage(page);
     await page.screenshot({ path: join(resultsDir, "operator.png"), fullPage: true });
     await card.getByRole("button", { name: `Approve ${ccg}` }).click();
     await card.getByText(`${ccg} is active`).waitFor();

@@ -5,7 +5,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { closeBrowser, openBrowser, watch } from "./harness.mjs";
+import { checkPage, closeBrowser, openBrowser, watch } from "./harness.mjs";
 
 const resultsDir = fileURLToPath(new URL("../test-results/", import.meta.url));
 
@@ -15,14 +15,14 @@ let userDataDir;
 let base;
 
 async function cardNames(page) {
-  return page.locator(".card__title").allInnerTexts();
+  return page.locator(".nhsuk-card__heading").allInnerTexts();
 }
 
 async function waitForResults(page) {
-  await page.locator(".cards:not([aria-busy]), .error-summary").first().waitFor({ state: "attached" });
+  await page.locator(".app-cards:not([aria-busy]), .nhsuk-error-summary").first().waitFor({ state: "attached" });
   await page.waitForFunction(() => {
     const s = document.querySelector(".results__status")?.textContent ?? "";
-    return !s.startsWith("Loading") && !document.querySelector(".cards[aria-busy]");
+    return !s.startsWith("Loading") && !document.querySelector(".app-cards[aria-busy]");
   });
 }
 
@@ -47,14 +47,16 @@ describe("csmarket in Chromium", () => {
     await assert.doesNotReject(page.getByRole("heading", { level: 1, name: "Find commissioning support" }).waitFor());
     const names = await cardNames(page);
     assert.ok(names.length > 0, "no provider cards");
-    const first = page.locator(".card").first();
-    assert.match(await first.locator(".tag").innerText(), /^(NHS|Local authority|Third sector|Independent)$/);
+    const first = page.locator(".nhsuk-card").first();
+    assert.match(await first.locator(".nhsuk-tag").innerText(), /^(NHS|Local authority|Third sector|Independent)$/);
     assert.match(await first.innerText(), /£[\d,]+(\.\d\d)? (to £[\d,]+(\.\d\d)? )?a day/);
     for (const label of ["Search by keyword", "Sector", "Capability", "Region", "Organisation size"]) {
       assert.equal(await page.getByLabel(label, { exact: true }).count(), 1, `no control labelled ${label}`);
     }
+    await checkPage(page);
     await page.screenshot({ path: join(resultsDir, "directory.png") });
     await page.setViewportSize({ width: 390, height: 844 });
+    await checkPage(page);
     await page.screenshot({ path: join(resultsDir, "directory-narrow.png") });
     await page.setViewportSize({ width: 1280, height: 900 });
     // The skip link is the first stop for keyboard users.
@@ -70,7 +72,7 @@ describe("csmarket in Chromium", () => {
     await page.getByRole("button", { name: "Search" }).click();
     await page.waitForURL((u) => u.searchParams.get("sector") === "third_sector");
     await waitForResults(page);
-    const tags = await page.locator(".card .tag").allInnerTexts();
+    const tags = await page.locator(".nhsuk-card .nhsuk-tag").allInnerTexts();
     assert.ok(tags.length > 0, "no third-sector providers shown");
     assert.deepEqual([...new Set(tags)], ["Third sector"]);
 
@@ -78,7 +80,7 @@ describe("csmarket in Chromium", () => {
     await page.reload();
     await waitForResults(page);
     assert.equal(await page.getByLabel("Sector", { exact: true }).inputValue(), "third_sector");
-    assert.deepEqual([...new Set(await page.locator(".card .tag").allInnerTexts())], ["Third sector"]);
+    assert.deepEqual([...new Set(await page.locator(".nhsuk-card .nhsuk-tag").allInnerTexts())], ["Third sector"]);
 
     // The back button returns to the unfiltered directory.
     await page.goBack();
@@ -112,7 +114,7 @@ describe("csmarket in Chromium", () => {
     const more = page.getByRole("button", { name: "Load more providers" });
     assert.ok(await more.isVisible(), `no Load more button with ${first.length} providers shown`);
     await more.click();
-    await page.waitForFunction((n) => document.querySelectorAll(".card").length > n, first.length);
+    await page.waitForFunction((n) => document.querySelectorAll(".nhsuk-card").length > n, first.length);
     await waitForResults(page);
     const all = await cardNames(page);
     assert.deepEqual(all.slice(0, first.length), first);
@@ -121,13 +123,14 @@ describe("csmarket in Chromium", () => {
     assert.ok(!added.some((n) => first.includes(n)), "the next page repeats providers");
     // Focus moves to the first new card, for keyboard users.
     assert.equal(await page.evaluate(() => document.activeElement?.textContent), added[0]);
+    await checkPage(page);
     await page.screenshot({ path: join(resultsDir, "load-more.png") });
   });
 
   test("opening a provider shows its profile", async () => {
     await page.goto(base);
     await waitForResults(page);
-    const link = page.locator(".card__title a").first();
+    const link = page.locator(".nhsuk-card__heading a").first();
     const name = await link.innerText();
     await link.click();
     await page.waitForURL((u) => u.searchParams.has("provider"));
@@ -141,7 +144,8 @@ describe("csmarket in Chromium", () => {
     const ids = await page.locator(".org-id").allInnerTexts();
     assert.ok(ids.length > 0, "no identifiers");
     for (const id of ids) assert.match(id, /^GB-(NHS|COH|CHC|LAE)-[A-Z0-9]+$/);
-    assert.match(await page.locator(".summary-list").first().innerText(), /Day rate\s+£/);
+    assert.match(await page.locator(".nhsuk-summary-list").first().innerText(), /Day rate\s+£/);
+    await checkPage(page);
     await page.screenshot({ path: join(resultsDir, "profile.png"), fullPage: true });
 
     // The profile's address works on its own.
@@ -161,9 +165,10 @@ describe("csmarket in Chromium", () => {
     await page.getByRole("button", { name: "Search" }).click();
     await page.waitForURL((u) => u.searchParams.get("q") === "zqxjv");
     await waitForResults(page);
-    assert.equal(await page.locator(".card").count(), 0);
+    assert.equal(await page.locator(".nhsuk-card").count(), 0);
     await page.getByRole("heading", { name: "No providers match your search" }).waitFor();
     assert.ok(await page.getByRole("link", { name: /Clear all filters/ }).isVisible());
+    await checkPage(page);
     await page.screenshot({ path: join(resultsDir, "empty.png") });
   });
 
@@ -175,13 +180,14 @@ describe("csmarket in Chromium", () => {
     const bad = await context.newPage();
     const seen = watch(bad);
     await bad.goto(`${base}?sector=not_a_sector`);
-    const summary = bad.locator(".error-summary");
+    const summary = bad.locator(".nhsuk-error-summary");
     await summary.waitFor();
     const text = await summary.innerText();
     assert.match(text, /sector/i);
     assert.ok(await bad.getByRole("link", { name: /^Sector: / }).isVisible(), "no link from the field message to the control");
     assert.equal(await bad.getByLabel("Sector", { exact: true }).getAttribute("aria-invalid"), "true");
     assert.match(await bad.title(), /^Error: /);
+    await checkPage(bad);
     await bad.screenshot({ path: join(resultsDir, "error.png"), fullPage: true });
     await bad.close();
     // The only failure is the one asked for.

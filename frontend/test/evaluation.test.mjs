@@ -8,7 +8,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { closeBrowser, openBrowser, watch } from "./harness.mjs";
+import { checkPage, closeBrowser, openBrowser, watch } from "./harness.mjs";
 
 const resultsDir = fileURLToPath(new URL("../test-results/", import.meta.url));
 
@@ -43,10 +43,14 @@ async function token(email) {
 
 async function signIn(page, email) {
   await page.goto(`${base}?page=sign-in`);
+  await page.getByLabel("E-mail address").waitFor();
+  await checkPage(page);
   await page.getByLabel("E-mail address").fill(email);
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByRole("button", { name: "Sign out" }).waitFor();
+  await page.locator("main h1").waitFor();
+  await checkPage(page);
 }
 
 describe("evaluation and award in Chromium", () => {
@@ -122,10 +126,11 @@ describe("evaluation and award in Chromium", () => {
     await form.getByLabel("Approach: justification").fill("A clear plan with named analysts and dates.");
     await form.getByLabel("Social value: score").selectOption("3");
     await form.getByRole("button", { name: `Save the scores for ${winner.org}` }).click();
-    const message = form.locator("[id^=field-why-][id$=-social_value] .error-message");
+    const message = form.locator("[id^=field-why-][id$=-social_value] .nhsuk-error-message");
     await message.waitFor();
     assert.ok((await message.innerText()).length > 8);
-    assert.equal(await form.locator(".error-message").count(), 1);
+    assert.equal(await form.locator(".nhsuk-error-message").count(), 1);
+    await checkPage(page);
     await page.screenshot({ path: join(resultsDir, "scoring-form.png"), fullPage: true });
 
     await form.getByLabel("Social value: justification").fill("One apprenticeship, without numbers.");
@@ -148,7 +153,7 @@ describe("evaluation and award in Chromium", () => {
     // The award needs a reason; then the standstill (none here) and confirmation.
     await page.getByRole("button", { name: `Award to ${winner.org}` }).click();
     await page.getByRole("button", { name: "Decide the award" }).click();
-    await page.locator("#field-award-reason .error-message").waitFor();
+    await page.locator("#field-award-reason .nhsuk-error-message").waitFor();
     await page.getByLabel("Reason for the award").fill("The highest total, within budget.");
     await page.getByRole("button", { name: "Decide the award" }).click();
     await page.getByRole("heading", { level: 2, name: `The award to ${winner.org} is decided` }).waitFor();
@@ -172,6 +177,7 @@ describe("evaluation and award in Chromium", () => {
     assert.match(await ocds.getAttribute("href"), new RegExp(`/api/v1/tenders/${tenderId}/ocds$`));
     const pkg = await (await fetch(new URL(await ocds.getAttribute("href"), base))).json();
     assert.ok(Array.isArray(pkg.releases) && pkg.releases.length > 0);
+    await checkPage(anon);
     await anon.screenshot({ path: join(resultsDir, "tender-awarded.png"), fullPage: true });
     assert.deepEqual(anonWatch.problems(), []);
 
@@ -183,6 +189,7 @@ describe("evaluation and award in Chromium", () => {
     assert.match(text, /ranked 2 of 2/);
     assert.match(text, new RegExp(`${winner.org}, scored 96\\.25 points`));
     assert.match(text, /Your price\s+£210,000/);
+    await checkPage(anon);
     await anon.screenshot({ path: join(resultsDir, "tender-feedback.png"), fullPage: true });
     await anon.close();
     assert.deepEqual(anonWatch.problems(), []);

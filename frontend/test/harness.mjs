@@ -1,10 +1,16 @@
 // The shared set-up of the browser tests: a seeded csmarket and a fresh
 // Debian Chromium profile, and their tear-down.
-import { mkdtempSync, rmSync } from "node:fs";
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import AxeBuilder from "@axe-core/playwright";
 import { chromium } from "playwright-core";
 import { startServer } from "./server.mjs";
+
+/** resultsDir is the test output directory (not committed). */
+export const resultsDir = fileURLToPath(new URL("../test-results/", import.meta.url));
+const screenshotsDir = join(resultsDir, "screenshots");
 
 const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
@@ -35,12 +41,93 @@ export async function openBrowser(options = {}) {
   return { server, base: `${server.url}/`, context, userDataDir };
 }
 
-/** Closes what openBrowser opened; safe on a partial start. */
+/** Closes what openBrowser opened; safe on a partial start. Before it does,
+ * every watched page still open is checked by axe as it stands, and it fails
+ * when a kind of page was visited that no check covered. */
 export async function closeBrowser({ server, context, userDataDir }) {
-  await context?.close();
-  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
-  await server?.stop();
+  let uncovered = [];
+  try {
+    for (const page of watched) if (!page.isClosed()) await checkPage(page);
+    uncovered = [...visited].filter((k) => !checked.has(k));
+  } finally {
+    watched.clear();
+    await context?.close();
+    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+    await server?.stop();
+  }
+  if (uncovered.length) throw new Error(`axe: pages visited but never checked: ${uncovered.join(", ")}`);
 }
+
+// The accessibility check: axe-core on each page the tests visit, with the
+// WCAG 2.0, 2.1 and 2.2 A and AA rules; a serious or critical violation
+// fails the test. Counts are per test file (one process each).
+const axeTags = ["wcag2a", "wcag2aa", "wcag21aa", "wcag22aa"];
+const watched = new Set();
+const visited = new Set();
+const checked = new Set();
+let pagesChecked = 0;
+let seriousFound = 0;
+const testFile = basename(process.argv[1] ?? "test");
+
+/** kindOf names the app's page at url: its ?page=, "provider" or "directory". */
+export function kindOf(url) {
+  const u = new URL(url);
+  return u.searchParams.get("page") ?? (u.searchParams.has("provider") ? "provider" : "directory");
+}
+
+/**
+ * checkPage runs axe on page as it is now (once its "Loading…" is gone) and
+ * fails on any serious or critical violation, listing each with the
+ * elements it found.
+ */
+export async function checkPage(page) {
+  await page.waitForFunction(() => !document.querySelector("main > .loading"), null, { timeout: 10_000 }).catch(() => {});
+  const { violations } = await new AxeBuilder({ page }).withTags(axeTags).analyze();
+  pagesChecked++;
+  const kind = kindOf(page.url());
+  checked.add(kind);
+  const bad = violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  if (bad.length) {
+    seriousFound += bad.length;
+    const lines = bad.map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).slice(0, 5).join("; ")})`);
+    throw new Error(`axe on ${kind} (${page.url()}):\n  ${lines.join("\n  ")}`);
+  }
+  return violations;
+}
+
+const shots = [];
+
+/**
+ * screenshots writes page, full length, at 1280 and 320 px wide into
+ * test-results/screenshots/<name>-<width>.png (after checking it with axe)
+ * and puts the viewport back.
+ */
+export async function screenshots(page, name) {
+  await checkPage(page);
+  mkdirSync(screenshotsDir, { recursive: true });
+  const before = page.viewportSize();
+  for (const width of [1280, 320]) {
+    await page.setViewportSize({ width, height: 900 });
+    const path = join(screenshotsDir, `${name}-${width}.png`);
+    await page.screenshot({ path, fullPage: true });
+    shots.push(path);
+  }
+  if (before) await page.setViewportSize(before);
+}
+
+process.on("exit", () => {
+  if (pagesChecked === 0 && shots.length === 0) return;
+  const line = `axe (${axeTags.join(", ")}): ${testFile}: ${pagesChecked} pages checked (${checked.size} kinds: ${[...checked].sort().join(", ")}), ${seriousFound} serious or critical violations`;
+  process.stdout.write(`${line}\n`);
+  try {
+    mkdirSync(resultsDir, { recursive: true });
+    appendFileSync(join(resultsDir, "axe.txt"), `${testFile} ${pagesChecked}\n`);
+  } catch {
+    // the count is also in the log above
+  }
+  if (shots.length) process.stdout.write(`screenshots:\n${shots.map((s) => `  ${s}`).join("\n")}\n`);
+});
+
 
 /**
  * Watches a page for what a user would count as a fault: console errors,
@@ -51,6 +138,11 @@ export async function closeBrowser({ server, context, userDataDir }) {
  */
 export function watch(page) {
   const seen = [];
+  watched.add(page);
+  page.on("framenavigated", (frame) => {
+    if (frame === page.mainFrame() && /^https?:\/\/[^/]+\/(\?|$)/.test(frame.url())) visited.add(kindOf(frame.url()));
+  });
+  page.on("close", () => watched.delete(page));
   const statusIn = (text) => {
     const m = /status of (\d{3})/.exec(text);
     return m ? Number(m[1]) : undefined;

@@ -12,7 +12,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { closeBrowser, openBrowser, watch } from "./harness.mjs";
+import { checkPage, closeBrowser, openBrowser, watch } from "./harness.mjs";
 
 const resultsDir = fileURLToPath(new URL("../test-results/", import.meta.url));
 
@@ -57,15 +57,19 @@ async function newPage() {
 
 async function signIn(page, email) {
   await page.goto(`${base}?page=sign-in`);
+  await page.getByLabel("E-mail address").waitFor();
+  await checkPage(page);
   await page.getByLabel("E-mail address").fill(email);
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByRole("button", { name: "Sign out" }).waitFor();
+  await page.locator("main h1").waitFor();
+  await checkPage(page);
 }
 
 /** openLevies follows the header's Levies link, as a user would. */
 async function openLevies(page, heading) {
-  await page.locator("#account-nav").getByRole("link", { name: "Levies", exact: true }).click();
+  await page.locator("#site-nav").getByRole("link", { name: "Levies", exact: true }).click();
   await page.getByRole("heading", { level: 1, name: heading }).waitFor();
 }
 
@@ -160,7 +164,7 @@ describe("the marketplace levy in Chromium", () => {
     assert.equal(text["Award value"], "£123,456.50");
     assert.match(text["Basis points"], /^100\s+1%$/);
     assert.equal(text.Levy, "£1,234.57");
-    assert.equal(await row.locator(".tag").innerText(), "Not sent");
+    assert.equal(await row.locator(".nhsuk-tag").innerText(), "Not sent");
     assert.equal(text["Stripe invoice"], "None yet");
     assert.equal(await row.getByRole("link", { name: /Pay invoice/ }).count(), 0);
     // What the worker tried and Stripe said is the operator's alone.
@@ -177,6 +181,7 @@ describe("the marketplace levy in Chromium", () => {
     const changes = history.locator("ol li");
     await changes.first().waitFor();
     assert.match(await changes.first().innerText(), /\d{4}.*: Not sent/);
+    await checkPage(page);
     await page.screenshot({ path: join(resultsDir, "levies-supplier.png"), fullPage: true });
 
     const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download CSV" }).click()]);
@@ -243,7 +248,7 @@ describe("the marketplace levy in Chromium", () => {
     const text = await cellTexts(page, row);
     assert.equal(text.Supplier, winner.org);
     assert.equal(text.Levy, "£1,234.57");
-    assert.equal(await row.locator(".tag").innerText(), "Not sent");
+    assert.equal(await row.locator(".nhsuk-tag").innerText(), "Not sent");
     assert.equal(text.Attempts, "0");
     assert.equal(text["Last error"], "None");
 
@@ -257,8 +262,9 @@ describe("the marketplace levy in Chromium", () => {
     assert.match(await alert.innerText(), new RegExp(`The levy on ${tenderTitle} was not retried`));
     assert.equal(await page.evaluate(() => document.activeElement?.getAttribute("role")), "alert");
     // Nothing changed: the levy is still not sent, and Retry can be pressed again.
-    assert.equal(await row.locator(".tag").innerText(), "Not sent");
+    assert.equal(await row.locator(".nhsuk-tag").innerText(), "Not sent");
     assert.equal(await retry.isEnabled(), true);
+    await checkPage(page);
     await page.screenshot({ path: join(resultsDir, "levies-operator.png"), fullPage: true });
 
     assert.deepEqual(watcher.problems([409, retryPath]), []);

@@ -13,7 +13,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { closeBrowser, openBrowser, watch } from "./harness.mjs";
+import { checkPage, closeBrowser, openBrowser, watch } from "./harness.mjs";
 
 const resultsDir = fileURLToPath(new URL("../test-results/", import.meta.url));
 
@@ -104,10 +104,14 @@ async function publish(title, capability, region) {
 
 async function signIn(page, email) {
   await page.goto(`${base}?page=sign-in`);
+  await page.getByLabel("E-mail address").waitFor();
+  await checkPage(page);
   await page.getByLabel("E-mail address").fill(email);
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByRole("button", { name: "Sign out" }).waitFor();
+  await page.locator("main h1").waitFor();
+  await checkPage(page);
 }
 
 const bellName = (n) => `Notifications, ${n} unread`;
@@ -123,7 +127,7 @@ async function bellCount(page) {
   const m = /^Notifications, (\d+) unread$/.exec(name ?? "");
   assert.ok(m, `the bell is named "${name}"`);
   // The badge shows the same count.
-  assert.equal(await bell.locator(".bell__badge").innerText(), m[1]);
+  assert.equal(await bell.locator(".app-bell__badge").innerText(), m[1]);
   return Number(m[1]);
 }
 
@@ -181,7 +185,7 @@ describe("notifications in Chromium", () => {
     await bell.waitFor();
     assert.equal(await bellCount(page), before.unread);
     assert.equal(await bell.getAttribute("href"), "?page=notifications");
-    assert.equal(await bell.locator(".bell__badge").innerText(), String(before.unread));
+    assert.equal(await bell.locator(".app-bell__badge").innerText(), String(before.unread));
     const me = await api("GET", "/api/v1/me", await token(supplier));
     assert.equal(me.unread_notifications, before.unread);
 
@@ -199,6 +203,7 @@ describe("notifications in Chromium", () => {
       (title) => document.getElementById("notification-announcer")?.textContent === `New notification: New opportunity: ${title}`,
       tenderTitle,
     );
+    await checkPage(page);
     await page.screenshot({ path: join(resultsDir, "notifications-bell.png") });
 
     await bell.click();
@@ -220,6 +225,7 @@ describe("notifications in Chromium", () => {
     await items.first().getByRole("heading", { level: 2, name: `New opportunity: ${secondTitle}` }).waitFor({ timeout: 2_000 });
     assert.match(await items.nth(1).innerText(), new RegExp(`New opportunity: ${tenderTitle}`));
     assert.equal(await page.evaluate(() => window.__notReloaded), true);
+    await checkPage(page);
     await page.screenshot({ path: join(resultsDir, "notifications-inbox.png"), fullPage: true });
     assert.deepEqual(watcher.problems(), []);
   });
@@ -250,6 +256,8 @@ describe("notifications in Chromium", () => {
     await tab.locator("#account-nav").getByRole("link", { name: "Your account" }).click();
     await renewed;
     await reopened;
+    await tab.getByRole("heading", { level: 1, name: "Your account" }).waitFor();
+    await checkPage(tab);
     await tab.unroute("**/api/v1/me");
     assert.equal(streams.length, 2);
     assert.notEqual(streams[1], streams[0]);
@@ -270,7 +278,7 @@ describe("notifications in Chromium", () => {
     await item.getByRole("button", { name: `Mark as read: New opportunity: ${tenderTitle}` }).click();
     await page.locator("#account-nav").getByRole("link", { name: bellName(start - 1), exact: true }).waitFor();
     // Read, in words, and no button left to press; focus stays on the item.
-    assert.equal(await item.locator(".tag").innerText(), "Read");
+    assert.equal(await item.locator(".nhsuk-tag").innerText(), "Read");
     assert.equal(await item.getByRole("button", { name: /^Mark as read/ }).count(), 0);
     assert.equal(await page.evaluate(() => document.activeElement?.dataset.notification !== undefined), true);
     assert.equal(await page.getByRole("status").filter({ hasText: "Marked as read" }).innerText(), `Marked as read: New opportunity: ${tenderTitle}.`);
@@ -280,7 +288,7 @@ describe("notifications in Chromium", () => {
 
     await page.getByRole("button", { name: "Mark all as read", exact: true }).click();
     await page.locator("#account-nav").getByRole("link", { name: bellName(0), exact: true }).waitFor();
-    assert.equal(await page.locator("ol.notifications .tag", { hasText: "Unread" }).count(), 0);
+    assert.equal(await page.locator("ol.notifications .nhsuk-tag", { hasText: "Unread" }).count(), 0);
     assert.equal(await page.locator(".notifications__unread").innerText(), "You have no unread notifications.");
     assert.equal((await inbox(supplier)).unread, 0);
 
@@ -329,6 +337,7 @@ describe("notifications in Chromium", () => {
     assert.equal(await inApp.isChecked(), true);
     const prefs = await api("GET", "/api/v1/me/notification-preferences", await token(supplier));
     assert.deepEqual(prefs.preferences.tender_published, { in_app: true, email: false });
+    await checkPage(page);
     await page.screenshot({ path: join(resultsDir, "notification-preferences.png"), fullPage: true });
     assert.deepEqual(watcher.problems(), []);
   });
@@ -355,6 +364,7 @@ describe("notifications in Chromium", () => {
     assert.equal(await tab.evaluate(() => document.activeElement?.getAttribute("role")), "alert");
     assert.match(await tab.title(), /^Error: /);
     assert.deepEqual(posts, ["POST"]);
+    await checkPage(tab);
     await tab.screenshot({ path: join(resultsDir, "unsubscribe-invalid.png"), fullPage: true });
     assert.deepEqual(tabWatch.problems([404, unsubscribePath]), []);
     await tab.close();

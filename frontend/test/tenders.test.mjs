@@ -8,7 +8,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { closeBrowser, openBrowser, watch } from "./harness.mjs";
+import { checkPage, closeBrowser, openBrowser, watch } from "./harness.mjs";
 
 const resultsDir = fileURLToPath(new URL("../test-results/", import.meta.url));
 
@@ -37,10 +37,14 @@ async function newPage() {
 
 async function signIn(page, email) {
   await page.goto(`${base}?page=sign-in`);
+  await page.getByLabel("E-mail address").waitFor();
+  await checkPage(page);
   await page.getByLabel("E-mail address").fill(email);
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByRole("button", { name: "Sign out" }).waitFor();
+  await page.locator("main h1").waitFor();
+  await checkPage(page);
 }
 
 /** localInput is the datetime-local value, in the browser's own zone, seconds from now. */
@@ -92,13 +96,14 @@ describe("a procurement in Chromium", () => {
     await page.locator("#crit3-baseline").selectOption("3");
     await page.getByRole("button", { name: "Publish the tender" }).click();
 
-    const summary = page.locator(".error-summary");
+    const summary = page.locator(".nhsuk-error-summary");
     await summary.waitFor();
-    const message = page.locator("#field-tender-criteria .error-message");
+    const message = page.locator("#field-tender-criteria .nhsuk-error-message");
     assert.match(await message.innerText(), /add up to 100/);
     assert.match(await summary.innerText(), /Criteria: .*add up to 100/);
     assert.match(await page.title(), /Publish a tender/);
     assert.ok(await page.getByText("Your tender is saved as a draft").isVisible());
+    await checkPage(page);
     await page.screenshot({ path: join(resultsDir, "tender-form-error.png"), fullPage: true });
 
     // Corrected, and with deadlines seconds away, the same draft is published.
@@ -111,7 +116,7 @@ describe("a procurement in Chromium", () => {
     tenderUrl = page.url();
     assert.match(tenderUrl, /[?&]page=tender&id=/);
     assert.equal(await page.getByRole("heading", { level: 1 }).innerText(), tenderTitle);
-    const facts = await page.locator(".summary-list").first().innerText();
+    const facts = await page.locator(".nhsuk-summary-list").first().innerText();
     assert.match(facts, /Budget\s+Up to £250,000/);
     assert.match(facts, /Bids close\s+\d{1,2} [A-Z][a-z]+ \d{4} at \d\d:\d\d(:\d\d)? (GMT|BST)/);
     assert.match(await page.locator("#evaluation").innerText(), /Bids are sealed/);
@@ -132,7 +137,7 @@ describe("a procurement in Chromium", () => {
     const card = page.locator(".tender-card", { hasText: tenderTitle });
     await card.waitFor();
     assert.equal(await page.locator(".tender-card").count(), 1);
-    assert.equal(await card.locator(".tag").innerText(), "Open");
+    assert.equal(await card.locator(".nhsuk-tag").innerText(), "Open");
     assert.match(await card.innerText(), /Bids close \d{1,2} [A-Z][a-z]+ \d{4} at \d\d:\d\d(:\d\d)? (GMT|BST)/);
     assert.match(await card.innerText(), /Up to £250,000/);
 
@@ -160,6 +165,7 @@ describe("a procurement in Chromium", () => {
     const bid = await page.locator("#your-bid").innerText();
     assert.match(bid, /Price\s+£195,000\.50/);
     assert.match(bid, /Version\s+2/);
+    await checkPage(page);
     await page.screenshot({ path: join(resultsDir, "tender-supplier.png"), fullPage: true });
     assert.deepEqual(supplierWatch.problems(), []);
   });
@@ -183,10 +189,12 @@ describe("a procurement in Chromium", () => {
     assert.doesNotMatch(all, /Arden|Nia Supplier|bids@arden/);
     assert.match(all, /Criterion\s+Kind\s+Weight[\s\S]*Price\s+Price\s+40%[\s\S]*Approach\s+Quality\s+45%/);
     assert.match(all, /Cost share[\s\S]*100%/);
+    await checkPage(anon);
     await anon.screenshot({ path: join(resultsDir, "tender.png"), fullPage: true });
 
     await anon.goto(`${base}?page=opportunities`);
     await anon.locator(".tender-card").first().waitFor();
+    await checkPage(anon);
     await anon.screenshot({ path: join(resultsDir, "opportunities.png"), fullPage: true });
     await anon.close();
     assert.deepEqual(watcher.problems(), []);
@@ -201,7 +209,7 @@ describe("a procurement in Chromium", () => {
     const sp = supplierPage;
     await sp.getByLabel("Total price").fill("190000");
     await sp.getByRole("button", { name: "Save the changes to your bid" }).click();
-    const refused = sp.locator("#your-bid .error-summary");
+    const refused = sp.locator("#your-bid .nhsuk-error-summary");
     await refused.waitFor();
     assert.match(await refused.innerText(), /deadline/i);
     assert.deepEqual(supplierWatch.problems([409, /^\/api\/v1\/tenders\/[^/]+\/bids\/[^/]+$/]), []);
@@ -227,6 +235,7 @@ describe("a procurement in Chromium", () => {
     assert.match(await csv.getAttribute("href"), /^blob:/);
     const [download] = await Promise.all([page.waitForEvent("download"), csv.click()]);
     assert.match(download.suggestedFilename(), /^comparison-.+\.csv$/);
+    await checkPage(page);
     await page.screenshot({ path: join(resultsDir, "comparison.png"), fullPage: true });
     assert.deepEqual(buyerWatch.problems([400, /^\/api\/v1\/tenders\/[^/]+\/publish$/]), []);
   });

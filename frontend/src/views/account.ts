@@ -1,6 +1,6 @@
 import type { Me, Organisation, Role } from "../api/client";
 import { h } from "../dom";
-import { sectorLabels } from "../format";
+import { sectorLabels, tagClass } from "../format";
 import { banner } from "./form";
 import type { Page } from "./signin";
 
@@ -50,35 +50,35 @@ export function accountPage(me: Me, registered: boolean): Page {
     );
   }
   const row = (term: string, value: Node | string) =>
-    h("div", { class: "summary-list__row" }, h("dt", { class: "summary-list__key" }, term), h("dd", { class: "summary-list__value" }, value));
+    h("div", { class: "nhsuk-summary-list__row" }, h("dt", { class: "nhsuk-summary-list__key" }, term), h("dd", { class: "nhsuk-summary-list__value" }, value));
 
   const next: HTMLElement[] = [];
   if (me.role === "supplier") {
     next.push(
-      h("li", null, h("a", { href: "?page=listing", class: "link" }, "Edit your listing")),
-      h("li", null, h("a", { href: `?provider=${encodeURIComponent(org.id)}`, class: "link" }, "See your public profile")),
+      h("li", null, h("a", { href: "?page=listing", class: "nhsuk-link" }, "Edit your listing")),
+      h("li", null, h("a", { href: `?provider=${encodeURIComponent(org.id)}`, class: "nhsuk-link" }, "See your public profile")),
     );
   }
-  if (me.role === "operator") next.push(h("li", null, h("a", { href: "?page=operator", class: "link" }, "CCGs waiting for approval")));
-  next.push(h("li", null, h("a", { href: "./", class: "link" }, "Find commissioning support")));
+  if (me.role === "operator") next.push(h("li", null, h("a", { href: "?page=operator", class: "nhsuk-link" }, "CCGs waiting for approval")));
+  next.push(h("li", null, h("a", { href: "./", class: "nhsuk-link" }, "Find commissioning support")));
 
   const el = h(
     "div",
     { class: "narrow" },
     notices,
-    h("h1", { class: "heading-xl", tabindex: -1 }, "Your account"),
+    h("h1", { class: "nhsuk-heading-xl", tabindex: -1 }, "Your account"),
     h(
       "dl",
-      { class: "summary-list" },
+      { class: "nhsuk-summary-list" },
       row("Name", me.user.name),
       row("E-mail address", me.user.email),
       row("Role", `${roleLabels[me.role] ?? me.role}${me.user.admin ? " (administrator)" : ""}`),
       row("Organisation", org.name),
       org.sector ? row("Sector", sectorLabels[org.sector] ?? org.sector) : null,
-      row("Organisation status", h("strong", { class: `tag tag--status-${org.status}`, "data-status": org.status }, statusLabels[org.status] ?? org.status)),
+      row("Organisation status", h("strong", { class: tagClass(org.status), "data-status": org.status }, statusLabels[org.status] ?? org.status)),
     ),
-    h("h2", { class: "heading-m spaced" }, "What you can do"),
-    h("ul", { class: "list list--bullet" }, next),
+    h("h2", { class: "nhsuk-heading-m spaced" }, "What you can do"),
+    h("ul", { class: "nhsuk-list nhsuk-list--bullet" }, next),
   );
   return { el, title: "Your account" };
 }

@@ -18,7 +18,7 @@ import {
   type Tender,
 } from "../api/client";
 import { h, replace } from "../dom";
-import { formatDateTime, formatPence, sectorLabels } from "../format";
+import { formatDateTime, formatPence, sectorLabels, tagClass } from "../format";
 import { authed } from "../session";
 import { banner, invalid, selectInput, showProblem, textInput, type Field } from "./form";
 import { statusTag } from "./opportunities";
@@ -31,7 +31,7 @@ export async function comparisonPage(id: string, me: Me, signal: AbortSignal): P
   const root = h("div", { class: "comparison-page" });
   let title = "Compare the bids";
   const load = async (top: HTMLElement | null, focus: boolean): Promise<void> => {
-    const back = h("a", { href: `?page=tender&id=${encodeURIComponent(id)}`, class: "back-link" }, "Back to the tender");
+    const back = h("a", { href: `?page=tender&id=${encodeURIComponent(id)}`, class: "nhsuk-back-link" }, "Back to the tender");
     let c: Comparison;
     let t: Tender;
     try {
@@ -43,12 +43,12 @@ export async function comparisonPage(id: string, me: Me, signal: AbortSignal): P
       // The user moved on; the app drops this page unseen.
       if (err instanceof DOMException && err.name === "AbortError") return;
       title = "The bids could not be compared";
-      replace(root, back, h("h1", { class: "heading-xl", tabindex: -1 }, "The bids could not be compared"), errorSummary(err));
+      replace(root, back, h("h1", { class: "nhsuk-heading-xl", tabindex: -1 }, "The bids could not be compared"), errorSummary(err));
       return;
     }
     const reload = (b: HTMLElement | null) => void load(b, true);
     replace(root, ...view(c, t, me, back, top, reload));
-    if (focus) (root.querySelector<HTMLElement>(".banner") ?? root.querySelector<HTMLElement>("h1"))?.focus();
+    if (focus) (root.querySelector<HTMLElement>(".nhsuk-notification-banner") ?? root.querySelector<HTMLElement>("h1"))?.focus();
   };
   await load(null, false);
   return { el: root, title };
@@ -65,15 +65,15 @@ function view(c: Comparison, t: Tender, me: Me, back: HTMLElement, top: HTMLElem
   void authed((tok) => getComparisonCSV(tok, id))
     .then((text) => {
       const url = URL.createObjectURL(new Blob([text], { type: "text/csv" }));
-      csv.append(h("a", { href: url, download: `comparison-${id}.csv`, class: "link" }, "Download the comparison as CSV"), " (for a spreadsheet)");
+      csv.append(h("a", { href: url, download: `comparison-${id}.csv`, class: "nhsuk-link" }, "Download the comparison as CSV"), " (for a spreadsheet)");
     })
     .catch(() => csv.append("The CSV could not be prepared; reload the page to try again."));
 
   const criteria = c.criteria;
   const table = h(
     "table",
-    { class: "table comparison" },
-    h("caption", { class: "visually-hidden" }, "Bids in rank order with their points for each criterion"),
+    { class: "nhsuk-table comparison" },
+    h("caption", { class: "nhsuk-u-visually-hidden" }, "Bids in rank order with their points for each criterion"),
     h(
       "thead",
       null,
@@ -110,9 +110,9 @@ function view(c: Comparison, t: Tender, me: Me, back: HTMLElement, top: HTMLElem
           h(
             "td",
             null,
-            r.over_budget ? h("strong", { class: "tag tag--flag" }, "Over budget") : null,
+            r.over_budget ? h("strong", { class: tagClass("flag") }, "Over budget") : null,
             r.over_budget && r.incomplete ? " " : null,
-            r.incomplete ? h("strong", { class: "tag tag--flag-muted" }, "Scoring incomplete") : null,
+            r.incomplete ? h("strong", { class: tagClass("flag-muted") }, "Scoring incomplete") : null,
           ),
         ),
       ),
@@ -124,14 +124,14 @@ function view(c: Comparison, t: Tender, me: Me, back: HTMLElement, top: HTMLElem
   return [
     back,
     top,
-    h("span", { class: "caption" }, statusTag(c.status)),
-    h("h1", { class: "heading-xl", tabindex: -1 }, "Compare the bids"),
+    h("span", { class: "nhsuk-caption-l" }, statusTag(c.status)),
+    h("h1", { class: "nhsuk-heading-xl", tabindex: -1 }, "Compare the bids"),
     h(
       "p",
-      { class: "lede" },
+      { class: "nhsuk-lede-text" },
       `${bidCount(c.rows.filter((r) => !r.in_house).length)} against a budget of ${formatPence(c.budget_pence)}. Price points are the lowest price (${formatPence(c.lowest_price_pence)}) divided by each price, times the price weight.`,
     ),
-    h("div", { class: "table-scroll" }, table),
+    h("div", { class: "nhsuk-table-container" }, table),
     csv,
     leader
       ? h(
@@ -163,7 +163,7 @@ function supplierName(r: ComparisonRow): string {
 function reasonForm(idBase: string, label: string, hint: string, button: string, act: (reason: string) => Promise<HTMLElement>, reload: (b: HTMLElement | null) => void, warning = false): HTMLElement {
   const reason = textInput({ id: idBase, label, hint, rows: 3 });
   const problem = h("div");
-  const submit = h("button", { type: "submit", class: warning ? "button button--warning" : "button" }, button);
+  const submit = h("button", { type: "submit", class: warning ? "nhsuk-button nhsuk-button--warning" : "nhsuk-button" }, button);
   const form = h("form", { class: "form", novalidate: true }, problem, reason.field.wrapper, submit);
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
@@ -190,11 +190,11 @@ function reasonForm(idBase: string, label: string, hint: string, button: string,
 
 function awardButton(r: ComparisonRow, t: Tender, decide: HTMLElement, reload: (b: HTMLElement | null) => void): HTMLElement {
   const name = supplierName(r);
-  const b = h("button", { type: "button", class: "button button--secondary button--small", "aria-label": `Award to ${name}` }, "Award");
+  const b = h("button", { type: "button", class: "nhsuk-button nhsuk-button--secondary nhsuk-button--small", "aria-label": `Award to ${name}` }, "Award");
   b.addEventListener("click", () => {
     replace(
       decide,
-      h("h3", { class: "heading-m" }, `Award the contract to ${name}`),
+      h("h3", { class: "nhsuk-heading-m" }, `Award the contract to ${name}`),
       h("p", null, `Their price is ${formatPence(r.price_pence)} and their total ${points.format(r.total)} points. The decision starts the standstill; every bidder can then read its feedback.`),
       reasonForm(
         "award-reason",
@@ -214,12 +214,12 @@ function awardButton(r: ComparisonRow, t: Tender, decide: HTMLElement, reload: (
 }
 
 function decisionSection(c: Comparison, t: Tender, decide: HTMLElement, reload: (b: HTMLElement | null) => void): HTMLElement | null {
-  const section = h("section", { class: "section", id: "decision" }, h("h2", { class: "heading-l" }, "Award decision"));
+  const section = h("section", { class: "section", id: "decision" }, h("h2", { class: "nhsuk-heading-l" }, "Award decision"));
   if (t.status === "closed") {
     section.append(
       h("p", null, c.rows.some((r) => !r.in_house) ? "Choose Award on a bid's row to decide the award, with your reason." : "There are no bids to award."),
       decide,
-      h("h3", { class: "heading-m" }, "End without award"),
+      h("h3", { class: "nhsuk-heading-m" }, "End without award"),
       reasonForm(
         "unsuccessful-reason",
         "Reason for ending without award",
@@ -237,7 +237,7 @@ function decisionSection(c: Comparison, t: Tender, decide: HTMLElement, reload: 
   }
   if (t.status === "standstill") {
     const problem = h("div");
-    const confirm = h("button", { type: "button", class: "button" }, "Confirm award");
+    const confirm = h("button", { type: "button", class: "nhsuk-button" }, "Confirm award");
     confirm.addEventListener("click", () => {
       void (async () => {
         confirm.disabled = true;
@@ -246,7 +246,7 @@ function decisionSection(c: Comparison, t: Tender, decide: HTMLElement, reload: 
         } catch (err) {
           confirm.disabled = false;
           replace(problem, errorSummary(err));
-          problem.querySelector<HTMLElement>(".error-summary")?.focus();
+          problem.querySelector<HTMLElement>(".nhsuk-error-summary")?.focus();
           return;
         }
         reload(banner("success", "The award is final", "The tender page now shows the winner and the award value."));
@@ -264,9 +264,9 @@ function decisionSection(c: Comparison, t: Tender, decide: HTMLElement, reload: 
         h("time", { datetime: t.standstill_ends_at ?? "" }, formatDateTime(t.standstill_ends_at ?? "")),
         ".",
       ),
-      t.award?.reason ? h("p", { class: "hint" }, `Reason: ${t.award.reason}`) : "",
+      t.award?.reason ? h("p", { class: "nhsuk-hint" }, `Reason: ${t.award.reason}`) : "",
       confirm,
-      h("h3", { class: "heading-m" }, "Revoke the award"),
+      h("h3", { class: "nhsuk-heading-m" }, "Revoke the award"),
       reasonForm(
         "revoke-reason",
         "Reason for revoking",
@@ -303,8 +303,8 @@ function scoringSection(c: Comparison, t: Tender, reload: (b: HTMLElement | null
   return h(
     "section",
     { class: "section", id: "scoring" },
-    h("h2", { class: "heading-l" }, "Score the bids"),
-    h("p", { class: "hint" }, "Score each quality criterion from 0 to 4 with a written justification. You can change your scores until the award is decided."),
+    h("h2", { class: "nhsuk-heading-l" }, "Score the bids"),
+    h("p", { class: "nhsuk-hint" }, "Score each quality criterion from 0 to 4 with a written justification. You can change your scores until the award is decided."),
     bids.map((r, i) => scoreForm(t, r, i, quality, reload)),
   );
 }
@@ -324,12 +324,12 @@ function scoreForm(t: Tender, r: ComparisonRow, i: number, quality: Criterion[],
     return m![2] === "justification" ? it.why.field : it.score.field;
   };
   const problem = h("div");
-  const submit = h("button", { type: "submit", class: "button" }, `Save the scores for ${name}`);
+  const submit = h("button", { type: "submit", class: "nhsuk-button" }, `Save the scores for ${name}`);
   const form = h(
     "form",
     { class: "form score-form", novalidate: true, "data-bid": r.bid_id ?? "" },
-    h("h3", { class: "heading-m" }, name),
-    h("p", { class: "hint" }, `Price ${formatPence(r.price_pence)}`),
+    h("h3", { class: "nhsuk-heading-m" }, name),
+    h("p", { class: "nhsuk-hint" }, `Price ${formatPence(r.price_pence)}`),
     problem,
     items.map((it) => h("div", { class: "score-form__criterion" }, it.score.field.wrapper, it.why.field.wrapper)),
     submit,

@@ -1,6 +1,6 @@
 import { listProviders, type CapabilityKey, type Provider, type ProviderQuery, type RegionKey, type Sector, type Size } from "../api/client";
-import { h, replace } from "../dom";
-import { formatDayRate, sectorLabels, sizeLabels } from "../format";
+import { card, h, replace } from "../dom";
+import { formatDayRate, sectorLabels, sizeLabels, tagClass } from "../format";
 import type { Reference } from "../reference";
 import { errorSummary } from "./problem";
 
@@ -59,7 +59,7 @@ export class Directory {
     const select = (key: FilterKey, options: [string, string][]) =>
       h(
         "select",
-        { id: `f-${key}`, name: key, class: "select", "data-label": labels[key] },
+        { id: `f-${key}`, name: key, class: "nhsuk-select", "data-label": labels[key] },
         option("", "Any"),
         options.map(([v, t]) => option(v, t)),
       );
@@ -68,7 +68,7 @@ export class Directory {
         id: "f-q",
         name: "q",
         type: "search",
-        class: "input",
+        class: "nhsuk-input",
         maxlength: 200,
         autocomplete: "off",
         spellcheck: false,
@@ -84,16 +84,16 @@ export class Directory {
     const field = (key: FilterKey, hint?: string) =>
       h(
         "div",
-        { class: "field", id: `field-${key}` },
-        h("label", { class: "label", for: `f-${key}` }, labels[key]),
-        hint ? h("p", { class: "hint", id: `f-${key}-hint` }, hint) : null,
+        { class: "nhsuk-form-group", id: `field-${key}` },
+        h("label", { class: "nhsuk-label", for: `f-${key}` }, labels[key]),
+        hint ? h("p", { class: "nhsuk-hint", id: `f-${key}-hint` }, hint) : null,
         this.controls[key],
       );
 
     const form = h(
       "form",
       { class: "filters", role: "search", "aria-labelledby": "filters-title", novalidate: true },
-      h("h2", { class: "heading-m", id: "filters-title" }, "Search and filter"),
+      h("h2", { class: "nhsuk-heading-m", id: "filters-title" }, "Search and filter"),
       field("q", "For example, a service, a place or an organisation's name."),
       field("sector"),
       field("capability"),
@@ -101,9 +101,9 @@ export class Directory {
       field("size"),
       h(
         "div",
-        { class: "button-group" },
-        h("button", { type: "submit", class: "button" }, "Search"),
-        h("a", { href: "./", class: "link" }, "Clear filters"),
+        { class: "nhsuk-button-group" },
+        h("button", { type: "submit", class: "nhsuk-button" }, "Search"),
+        h("a", { href: "./", class: "nhsuk-link" }, "Clear filters"),
       ),
     );
     form.addEventListener("submit", (ev) => {
@@ -111,26 +111,26 @@ export class Directory {
       navigate(queryOf(this.formFilters()));
     });
 
-    this.heading = h("h2", { class: "heading-m", id: "results-title", tabindex: -1 }, "Providers");
+    this.heading = h("h2", { class: "nhsuk-heading-m", id: "results-title", tabindex: -1 }, "Providers");
     this.status = h("p", { class: "results__status", role: "status", "aria-live": "polite" });
     this.problem = h("div", { class: "results__problem" });
-    this.list = h("ol", { class: "cards", "aria-labelledby": "results-title" });
+    this.list = h("ol", { class: "nhsuk-list app-cards", "aria-labelledby": "results-title" });
     this.empty = h(
       "div",
       { class: "empty", hidden: true },
-      h("h3", { class: "heading-s" }, "No providers match your search"),
+      h("h3", { class: "nhsuk-heading-s" }, "No providers match your search"),
       h("p", null, "You could:"),
       h(
         "ul",
-        { class: "list list--bullet" },
+        { class: "nhsuk-list nhsuk-list--bullet" },
         h("li", null, "remove a filter, or choose “Any”"),
         h("li", null, "search for a different word, such as a capability or a place"),
       ),
-      h("p", null, h("a", { href: "./", class: "link" }, "Clear all filters and see every provider")),
+      h("p", null, h("a", { href: "./", class: "nhsuk-link" }, "Clear all filters and see every provider")),
     );
     this.more = h(
       "button",
-      { type: "button", class: "button button--secondary", hidden: true },
+      { type: "button", class: "nhsuk-button nhsuk-button--secondary", hidden: true },
       "Load more providers",
     );
     this.more.addEventListener("click", () => void this.loadMore());
@@ -138,10 +138,10 @@ export class Directory {
     this.el = h(
       "div",
       { class: "directory" },
-      h("h1", { class: "heading-xl", tabindex: -1 }, "Find commissioning support"),
+      h("h1", { class: "nhsuk-heading-xl", tabindex: -1 }, "Find commissioning support"),
       h(
         "p",
-        { class: "lede" },
+        { class: "nhsuk-lede-text" },
         "A clinical commissioning group should not have to take whatever support it is offered because there is no choice. " +
           "Compare providers from all four sectors, NHS commissioning support units, local authorities, " +
           "the third sector and independent firms, side by side, and choose the one that fits.",
@@ -194,7 +194,7 @@ export class Directory {
     this.count = 0;
     this.cursor = "";
     replace(this.problem);
-    this.status.classList.remove("visually-hidden");
+    this.status.classList.remove("nhsuk-u-visually-hidden");
     this.status.textContent = "Loading providers…";
     await this.fetchPage(filters, "");
   }
@@ -236,7 +236,7 @@ export class Directory {
       this.empty.hidden = this.count > 0;
       this.status.textContent = this.statusText();
       // The empty state says it in full; the status still tells screen readers.
-      this.status.classList.toggle("visually-hidden", this.count === 0);
+      this.status.classList.toggle("nhsuk-u-visually-hidden", this.count === 0);
       return cards[0] ?? null;
     } catch (err) {
       if (abort.signal.aborted) return null;
@@ -265,10 +265,10 @@ export class Directory {
     const key = field as FilterKey;
     const control = this.controls[key];
     const wrapper = control.parentElement;
-    if (wrapper && !wrapper.querySelector(".error-message")) {
-      wrapper.classList.add("field--error");
+    if (wrapper && !wrapper.querySelector(".nhsuk-error-message")) {
+      wrapper.classList.add("nhsuk-form-group--error");
       const id = `f-${key}-error`;
-      wrapper.insertBefore(h("p", { class: "error-message", id }, h("span", { class: "visually-hidden" }, "Error: "), message), control);
+      wrapper.insertBefore(h("p", { class: "nhsuk-error-message", id }, h("span", { class: "nhsuk-u-visually-hidden" }, "Error: "), message), control);
       control.setAttribute("aria-describedby", [control.getAttribute("aria-describedby"), id].filter(Boolean).join(" "));
       control.setAttribute("aria-invalid", "true");
     }
@@ -279,8 +279,8 @@ export class Directory {
     for (const k of filterKeys) {
       const control = this.controls[k];
       const wrapper = control.parentElement;
-      wrapper?.classList.remove("field--error");
-      wrapper?.querySelector(".error-message")?.remove();
+      wrapper?.classList.remove("nhsuk-form-group--error");
+      wrapper?.querySelector(".nhsuk-error-message")?.remove();
       control.removeAttribute("aria-invalid");
       const described = (control.getAttribute("aria-describedby") ?? "")
         .split(" ")
@@ -293,14 +293,13 @@ export class Directory {
 
   private card(p: Provider): HTMLLIElement {
     const ref = this.ref;
-    return h(
-      "li",
-      { class: "card" },
-      h("h3", { class: "card__title" }, h("a", { href: `?provider=${encodeURIComponent(p.id)}`, class: "link" }, p.name)),
+    return card(
+      {},
+      h("h3", { class: "nhsuk-card__heading" }, h("a", { href: `?provider=${encodeURIComponent(p.id)}`, class: "nhsuk-link" }, p.name)),
       h(
         "p",
         { class: "card__meta" },
-        h("strong", { class: `tag tag--${p.sector}` }, sectorLabels[p.sector] ?? p.sector),
+        h("strong", { class: tagClass(p.sector) }, sectorLabels[p.sector] ?? p.sector),
         " ",
         p.size ? h("span", { class: "card__size" }, `${sizeLabels[p.size] ?? p.size} organisation`) : null,
       ),

@@ -25,7 +25,7 @@ interface Common {
 }
 
 function hintOf(id: string, hint?: string): HTMLElement | null {
-  return hint ? h("p", { class: "hint", id: `${id}-hint` }, hint) : null;
+  return hint ? h("p", { class: "nhsuk-hint", id: `${id}-hint` }, hint) : null;
 }
 
 export interface InputOptions extends Common {
@@ -48,7 +48,7 @@ export function textInput(o: InputOptions): { field: Field; control: HTMLInputEl
   const attrs = {
     id: o.id,
     name: o.id,
-    class: `input${o.width ? ` input--${o.width}` : ""}${o.rows ? " textarea" : ""}`,
+    class: o.rows ? "nhsuk-textarea" : `nhsuk-input${o.width ? ` nhsuk-input--width-${o.width === "s" ? 5 : 10}` : ""}`,
     autocomplete: o.autocomplete ?? "off",
     inputmode: o.inputmode ?? null,
     spellcheck: o.spellcheck === undefined ? null : String(o.spellcheck),
@@ -60,12 +60,12 @@ export function textInput(o: InputOptions): { field: Field; control: HTMLInputEl
     : h("input", { ...attrs, type: o.type ?? "text", step: o.step ?? null });
   control.value = o.value ?? "";
   const box = o.prefix
-    ? h("div", { class: "input-prefix" }, h("span", { class: "input-prefix__text", "aria-hidden": "true" }, o.prefix), control)
+    ? h("div", { class: "nhsuk-input-wrapper" }, h("div", { class: "nhsuk-input__prefix", "aria-hidden": "true" }, o.prefix), control)
     : control;
   const wrapper = h(
     "div",
-    { class: "field", id: `field-${o.id}` },
-    h("label", { class: "label", for: o.id }, o.label),
+    { class: "nhsuk-form-group", id: `field-${o.id}` },
+    h("label", { class: "nhsuk-label", for: o.id }, o.label),
     hintOf(o.id, o.hint),
     box,
   );
@@ -83,15 +83,15 @@ export interface SelectOptions extends Common {
 export function selectInput(o: SelectOptions): { field: Field; control: HTMLSelectElement } {
   const control = h(
     "select",
-    { id: o.id, name: o.id, class: "select", "aria-describedby": o.hint ? `${o.id}-hint` : null, "data-label": o.label },
+    { id: o.id, name: o.id, class: "nhsuk-select", "aria-describedby": o.hint ? `${o.id}-hint` : null, "data-label": o.label },
     o.blank !== undefined ? h("option", { value: "" }, o.blank) : null,
     o.options.map(([v, t]) => h("option", { value: v }, t)),
   );
   control.value = o.value ?? "";
   const wrapper = h(
     "div",
-    { class: "field", id: `field-${o.id}` },
-    h("label", { class: "label", for: o.id }, o.label),
+    { class: "nhsuk-form-group", id: `field-${o.id}` },
+    h("label", { class: "nhsuk-label", for: o.id }, o.label),
     hintOf(o.id, o.hint),
     control,
   );
@@ -118,7 +118,7 @@ export function choices(
   const items = o.options.map(([v, t], i) => {
     const input = h("input", {
       type: kind,
-      class: "choice__input",
+      class: `nhsuk-${kind}es__input`,
       id: i === 0 ? o.id : `${o.id}-${i}`,
       name: o.id,
       value: v,
@@ -126,17 +126,17 @@ export function choices(
     });
     input.checked = chosen.has(v);
     inputs.push(input);
-    return h("div", { class: "choice" }, input, h("label", { class: "choice__label", for: input.id }, t));
+    return h("div", { class: `nhsuk-${kind}es__item` }, input, h("label", { class: `nhsuk-label nhsuk-${kind}es__label`, for: input.id }, t));
   });
-  const list = h("div", { class: `choices${o.columns ? " choices--columns" : ""}` }, items);
+  const list = h("div", { class: `nhsuk-${kind}es${o.columns ? " app-columns" : ""}` }, items);
   const fieldset = h(
     "fieldset",
-    { class: "fieldset", "aria-describedby": o.hint ? `${o.id}-hint` : null },
-    h("legend", { class: "legend" }, o.label),
+    { class: "nhsuk-fieldset", "aria-describedby": o.hint ? `${o.id}-hint` : null },
+    h("legend", { class: "nhsuk-fieldset__legend nhsuk-fieldset__legend--s" }, o.label),
     hintOf(o.id, o.hint),
     list,
   );
-  const wrapper = h("div", { class: "field", id: `field-${o.id}` }, fieldset);
+  const wrapper = h("div", { class: "nhsuk-form-group", id: `field-${o.id}` }, fieldset);
   const first = inputs[0] ?? fieldset;
   return {
     field: { wrapper, focus: first, described: fieldset, before: list },
@@ -147,10 +147,10 @@ export function choices(
 
 /** showError puts message next to field's control and marks it invalid. */
 export function showError(f: Field, message: string): void {
-  if (f.wrapper.querySelector(":scope > .error-message, :scope > fieldset > .error-message")) return;
+  if (f.wrapper.querySelector(":scope > .nhsuk-error-message, :scope > fieldset > .nhsuk-error-message")) return;
   const id = `${f.focus.id}-error`;
-  f.wrapper.classList.add("field--error");
-  f.before.before(h("p", { class: "error-message", id }, h("span", { class: "visually-hidden" }, "Error: "), message));
+  f.wrapper.classList.add("nhsuk-form-group--error");
+  f.before.before(h("p", { class: "nhsuk-error-message", id }, h("span", { class: "nhsuk-u-visually-hidden" }, "Error: "), message));
   f.described.setAttribute("aria-describedby", [f.described.getAttribute("aria-describedby"), id].filter(Boolean).join(" "));
   if (f.described instanceof HTMLInputElement || f.described instanceof HTMLTextAreaElement || f.described instanceof HTMLSelectElement) {
     f.described.setAttribute("aria-invalid", "true");
@@ -160,8 +160,8 @@ export function showError(f: Field, message: string): void {
 /** clearErrors removes every error message that showError put on fields. */
 export function clearErrors(fields: Iterable<Field>): void {
   for (const f of fields) {
-    f.wrapper.classList.remove("field--error");
-    const msg = f.wrapper.querySelector(".error-message");
+    f.wrapper.classList.remove("nhsuk-form-group--error");
+    const msg = f.wrapper.querySelector(".nhsuk-error-message");
     if (!msg) continue;
     const described = (f.described.getAttribute("aria-describedby") ?? "")
       .split(" ")
@@ -200,13 +200,21 @@ export function invalid(fields: FieldError[]): ApiError {
   return new ApiError(400, "Bad Request", "Check the answers marked below.", fields);
 }
 
-/** banner is a notice at the top of a page: a success, or information. */
+let bannerSeq = 0;
+
+/** banner is an NHS.UK notification banner at the top of a page: a success, or information. */
 export function banner(kind: "success" | "info", title: string, ...body: (Node | string)[]): HTMLElement {
+  const id = `banner-title-${++bannerSeq}`;
   return h(
     "div",
-    { class: `banner banner--${kind}`, role: kind === "success" ? "status" : null, tabindex: -1 },
-    h("h2", { class: "banner__title" }, title),
-    body.map((b) => (typeof b === "string" ? h("p", null, b) : b)),
+    {
+      class: `nhsuk-notification-banner${kind === "success" ? " nhsuk-notification-banner--success" : ""}`,
+      role: kind === "success" ? "status" : "region",
+      "aria-labelledby": id,
+      tabindex: -1,
+    },
+    h("div", { class: "nhsuk-notification-banner__header" }, h("h2", { class: "nhsuk-notification-banner__title", id }, title)),
+    body.length ? h("div", { class: "nhsuk-notification-banner__content" }, body.map((b) => (typeof b === "string" ? h("p", { class: "nhsuk-body" }, b) : b))) : null,
   );
 }
 

@@ -3,7 +3,7 @@
 // URL and a retry for a levy Stripe refused or that was never sent.
 import { ApiError, getLeviesCSV, listLevies, retryLevy, type Levy, type LevyQuery, type LevyStatus, type Me } from "../api/client";
 import { h, replace } from "../dom";
-import { formatDate, formatDateTime, formatMoney, safeHref } from "../format";
+import { formatDate, formatDateTime, formatMoney, safeHref, tagClass } from "../format";
 import { authed } from "../session";
 import { selectInput } from "./form";
 import { errorSummary } from "./problem";
@@ -44,7 +44,7 @@ const whole = new Intl.NumberFormat("en-GB");
 
 /** levyTag is a levy's status as a badge, in words. */
 export function levyTag(status: LevyStatus): HTMLElement {
-  return h("strong", { class: `tag tag--levy-${status}`, "data-status": status }, levyStatusLabels[status] ?? status);
+  return h("strong", { class: tagClass(status), "data-status": status }, levyStatusLabels[status] ?? status);
 }
 
 function levyCount(n: number): string {
@@ -60,7 +60,7 @@ function history(l: Levy): HTMLElement {
       "summary",
       { class: "levy-history__summary" },
       "History",
-      h("span", { class: "visually-hidden" }, ` of the levy on ${l.tender.title}`),
+      h("span", { class: "nhsuk-u-visually-hidden" }, ` of the levy on ${l.tender.title}`),
       ` (${l.history.length})`,
     ),
     l.history.length === 0
@@ -99,9 +99,9 @@ function cells(l: Levy, o: RowOptions): HTMLTableCellElement[] {
   if (o.operator && o.retry && retryable.has(l.status)) {
     const button = h(
       "button",
-      { type: "button", class: "button button--secondary button--small" },
+      { type: "button", class: "nhsuk-button nhsuk-button--secondary nhsuk-button--small" },
       "Retry",
-      h("span", { class: "visually-hidden" }, ` the levy on ${l.tender.title}`),
+      h("span", { class: "nhsuk-u-visually-hidden" }, ` the levy on ${l.tender.title}`),
     );
     button.addEventListener("click", () => o.retry!(l, button));
     action = button;
@@ -133,7 +133,7 @@ function cells(l: Levy, o: RowOptions): HTMLTableCellElement[] {
         ? h(
             "p",
             { class: "levy__pay" },
-            h("a", { href: pay, rel: "noopener noreferrer" }, "Pay invoice", h("span", { class: "visually-hidden" }, ` for ${l.tender.title}`)),
+            h("a", { href: pay, rel: "noopener noreferrer" }, "Pay invoice", h("span", { class: "nhsuk-u-visually-hidden" }, ` for ${l.tender.title}`)),
           )
         : null,
     ),
@@ -155,7 +155,7 @@ function levyTable(caption: string, operator: boolean): { table: HTMLTableElemen
   const body = h("tbody");
   const table = h(
     "table",
-    { class: "table levies" },
+    { class: "nhsuk-table levies" },
     h("caption", { class: "levies__caption" }, caption),
     h(
       "thead",
@@ -172,7 +172,7 @@ function levyTable(caption: string, operator: boolean): { table: HTMLTableElemen
         col("Stripe invoice"),
         operator ? col("Attempts", "failed calls", true) : null,
         operator ? col("Last error", "from Stripe") : null,
-        operator ? h("th", { scope: "col" }, h("span", { class: "visually-hidden" }, "Action")) : null,
+        operator ? h("th", { scope: "col" }, h("span", { class: "nhsuk-u-visually-hidden" }, "Action")) : null,
       ),
     ),
     body,
@@ -208,17 +208,17 @@ async function levyList(o: ListOptions): Promise<HTMLElement> {
   const status = h("p", { class: "results__status", role: "status", "aria-live": "polite" });
   const problem = h("div", { class: "levies__problem" });
   const { table, body } = levyTable(o.caption, o.operator);
-  const scroll = h("div", { class: "table-scroll", hidden: true }, table);
+  const scroll = h("div", { class: "nhsuk-table-container", hidden: true }, table);
   o.empty.hidden = true;
-  const more = h("button", { type: "button", class: "button button--secondary", hidden: true }, "Load more levies");
-  const download = h("button", { type: "button", class: "button button--secondary" }, "Download CSV");
-  const downloadNote = h("p", { class: "hint" }, "Every levy listed here, for a spreadsheet.");
+  const more = h("button", { type: "button", class: "nhsuk-button nhsuk-button--secondary", hidden: true }, "Load more levies");
+  const download = h("button", { type: "button", class: "nhsuk-button nhsuk-button--secondary" }, "Download CSV");
+  const downloadNote = h("p", { class: "nhsuk-hint" }, "Every levy listed here, for a spreadsheet.");
   let cursor = "";
   let shown = 0;
 
   const showProblem = (err: unknown, lead?: string) => {
     const box = errorSummary(err);
-    if (lead) box.querySelector(".error-summary__title")?.after(h("p", null, lead));
+    if (lead) box.querySelector(".nhsuk-error-summary__title")?.after(h("p", null, lead));
     replace(problem, box);
     box.focus();
   };
@@ -291,9 +291,9 @@ async function levyList(o: ListOptions): Promise<HTMLElement> {
 function notFor(root: HTMLElement, title: string, who: string): Page {
   replace(
     root,
-    h("h1", { class: "heading-xl", tabindex: -1 }, title),
+    h("h1", { class: "nhsuk-heading-xl", tabindex: -1 }, title),
     h("p", null, `This page is for ${who}.`),
-    h("p", null, h("a", { href: "./", class: "link" }, "Find commissioning support")),
+    h("p", null, h("a", { href: "./", class: "nhsuk-link" }, "Find commissioning support")),
   );
   return { el: root, title };
 }
@@ -306,17 +306,17 @@ export async function supplierLeviesPage(me: Me, signal: AbortSignal): Promise<P
   const empty = h(
     "div",
     { class: "empty" },
-    h("h2", { class: "heading-s" }, "You have no levies"),
+    h("h2", { class: "nhsuk-heading-s" }, "You have no levies"),
     h("p", null, "A levy is recorded when a contract is awarded to your organisation through csmarket. ", h("a", { href: "?page=opportunities" }, "Find opportunities"), " to bid for."),
   );
   const list = await levyList({ operator: false, query: { page_size: 20 }, caption: `Levies on contracts awarded to ${me.organisation.name}, newest first`, empty, signal });
   replace(
     root,
-    h("span", { class: "caption" }, me.organisation.name),
-    h("h1", { class: "heading-xl", tabindex: -1 }, title),
+    h("span", { class: "nhsuk-caption-l" }, me.organisation.name),
+    h("h1", { class: "nhsuk-heading-xl", tabindex: -1 }, title),
     h(
       "p",
-      { class: "lede" },
+      { class: "nhsuk-lede-text" },
       "csmarket charges a levy on each contract awarded through it: the award value times the rate in basis points (100 basis points are 1%), " +
         "rounded half up to the penny. The invoice goes by e-mail, through Stripe, to whoever submitted the winning bid.",
     ),
@@ -347,7 +347,7 @@ export async function operatorLeviesPage(me: Me, params: URLSearchParams, go: (u
     "form",
     { class: "filters levies__filters", role: "search", "aria-label": "Levies" },
     select.field.wrapper,
-    h("button", { type: "submit", class: "button" }, "Apply filter"),
+    h("button", { type: "submit", class: "nhsuk-button" }, "Apply filter"),
   );
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
@@ -359,7 +359,7 @@ export async function operatorLeviesPage(me: Me, params: URLSearchParams, go: (u
   const empty = h(
     "div",
     { class: "empty" },
-    h("h2", { class: "heading-s" }, status ? `No levies are ${levyStatusLabels[status].toLowerCase()}` : "No levies are recorded yet"),
+    h("h2", { class: "nhsuk-heading-s" }, status ? `No levies are ${levyStatusLabels[status].toLowerCase()}` : "No levies are recorded yet"),
     status
       ? h("p", null, h("a", { href: "?page=operator-levies" }, "Show every levy"), ".")
       : h("p", null, "A levy is recorded for the winning supplier when an award is confirmed."),
@@ -369,11 +369,11 @@ export async function operatorLeviesPage(me: Me, params: URLSearchParams, go: (u
   const list = await levyList({ operator: true, query, caption, empty, signal });
   replace(
     root,
-    h("span", { class: "caption" }, "Marketplace operator"),
-    h("h1", { class: "heading-xl", tabindex: -1 }, title),
+    h("span", { class: "nhsuk-caption-l" }, "Marketplace operator"),
+    h("h1", { class: "nhsuk-heading-xl", tabindex: -1 }, title),
     h(
       "p",
-      { class: "lede" },
+      { class: "nhsuk-lede-text" },
       "The levy recorded on each final award, and where its Stripe invoice stands. A levy Stripe refused, or one recorded while invoicing was off, can be sent again.",
     ),
     form,

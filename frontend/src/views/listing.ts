@@ -29,9 +29,9 @@ export async function listingPage(me: Me, ref: Reference, signal: AbortSignal): 
   if (me.role !== "supplier") {
     replace(
       root,
-      h("h1", { class: "heading-xl", tabindex: -1 }, title),
+      h("h1", { class: "nhsuk-heading-xl", tabindex: -1 }, title),
       h("p", null, "Only suppliers have a listing in the directory. You are signed in for ", me.organisation.name, ", which is not a supplier."),
-      h("p", null, h("a", { href: "./", class: "link" }, "Find commissioning support")),
+      h("p", null, h("a", { href: "./", class: "nhsuk-link" }, "Find commissioning support")),
     );
     return { el: root, title };
   }
@@ -40,7 +40,7 @@ export async function listingPage(me: Me, ref: Reference, signal: AbortSignal): 
   // with notice above it.
   const show = (current: Provider | null, etag: string, notice: HTMLElement | null, focus: boolean): void => {
     replace(root, editor(me, ref, current, etag, { show, reload: () => void load(true) }, notice));
-    if (focus) (root.querySelector<HTMLElement>(".banner") ?? root.querySelector<HTMLElement>("h1"))?.focus();
+    if (focus) (root.querySelector<HTMLElement>(".nhsuk-notification-banner") ?? root.querySelector<HTMLElement>("h1"))?.focus();
   };
   // load fetches the listing and shows the editor for it.
   const load = async (focus: boolean): Promise<void> => {
@@ -55,9 +55,9 @@ export async function listingPage(me: Me, ref: Reference, signal: AbortSignal): 
       if (!(err instanceof ApiError && err.status === 404)) {
         replace(
           root,
-          h("h1", { class: "heading-xl", tabindex: -1 }, "Sorry, your listing could not be loaded"),
+          h("h1", { class: "nhsuk-heading-xl", tabindex: -1 }, "Sorry, your listing could not be loaded"),
           errorSummary(err),
-          h("p", null, h("a", { href: "?page=listing", class: "link" }, "Try again")),
+          h("p", null, h("a", { href: "?page=listing", class: "nhsuk-link" }, "Try again")),
         );
         return;
       }
@@ -150,20 +150,20 @@ function editor(
   const rows: CaseStudyRow[] = [];
   let made = 0;
   const caseList = h("div", { class: "case-study-list" });
-  const addButton = h("button", { type: "button", class: "button button--secondary" }, "Add a case study");
+  const addButton = h("button", { type: "button", class: "nhsuk-button nhsuk-button--secondary" }, "Add a case study");
   const renumber = () => {
     rows.forEach((r, i) => {
       r.legend.textContent = `Case study ${i + 1}`;
       r.remove.textContent = "";
-      r.remove.append("Remove", h("span", { class: "visually-hidden" }, ` case study ${i + 1}`));
+      r.remove.append("Remove", h("span", { class: "nhsuk-u-visually-hidden" }, ` case study ${i + 1}`));
     });
   };
   const addRow = (c: { title: string; client: string; summary: string } | null, focus: boolean) => {
     const n = ++made;
     const row: CaseStudyRow = {
-      el: h("fieldset", { class: "fieldset case-study-edit" }),
-      legend: h("legend", { class: "legend" }),
-      remove: h("button", { type: "button", class: "button button--secondary button--small" }),
+      el: h("fieldset", { class: "nhsuk-fieldset case-study-edit" }),
+      legend: h("legend", { class: "nhsuk-fieldset__legend" }),
+      remove: h("button", { type: "button", class: "nhsuk-button nhsuk-button--secondary nhsuk-button--small" }),
       title: textInput({ id: `cs${n}-title`, label: "Title", value: c?.title ?? "" }),
       client: textInput({ id: `cs${n}-client`, label: "Client", hint: "Who the work was for, if they agree to be named.", value: c?.client ?? "" }),
       summary: textInput({ id: `cs${n}-summary`, label: "What you did and what it achieved", rows: 4, value: c?.summary ?? "" }),
@@ -265,29 +265,29 @@ function editor(
   // written (older servers answered 404 instead): publishing writes it.
   const creating = p === null || !p.size;
   const submitText = creating ? "Publish your listing" : "Save your listing";
-  const submit = h("button", { type: "submit", class: "button" }, submitText);
+  const submit = h("button", { type: "submit", class: "nhsuk-button" }, submitText);
   const form = h(
     "form",
     { class: "form", novalidate: true, "aria-labelledby": "listing-title" },
-    h("h2", { class: "heading-l" }, "About your organisation"),
+    h("h2", { class: "nhsuk-heading-l" }, "About your organisation"),
     summary.field.wrapper,
     capabilities.field.wrapper,
     regions.field.wrapper,
     size.field.wrapper,
     accreditations.field.wrapper,
-    h("h2", { class: "heading-l" }, "Day rates"),
-    h("p", { class: "hint" }, "In pounds, for example 550 and 950. Leave both empty if you would rather not say."),
+    h("h2", { class: "nhsuk-heading-l" }, "Day rates"),
+    h("p", { class: "nhsuk-hint" }, "In pounds, for example 550 and 950. Leave both empty if you would rather not say."),
     h("div", { class: "field-row" }, rateMin.field.wrapper, rateMax.field.wrapper),
-    h("h2", { class: "heading-l" }, "Case studies"),
-    h("p", { class: "hint" }, "Work you have done for CCGs or similar organisations. Buyers find these the most useful part of a listing."),
+    h("h2", { class: "nhsuk-heading-l" }, "Case studies"),
+    h("p", { class: "nhsuk-hint" }, "Work you have done for CCGs or similar organisations. Buyers find these the most useful part of a listing."),
     caseList,
-    h("div", { class: "field" }, addButton),
-    h("h2", { class: "heading-l" }, "Contact"),
+    h("div", { class: "nhsuk-form-group" }, addButton),
+    h("h2", { class: "nhsuk-heading-l" }, "Contact"),
     contactName.field.wrapper,
     contactEmail.field.wrapper,
     contactPhone.field.wrapper,
     contactWebsite.field.wrapper,
-    h("div", { class: "button-group" }, submit, h("a", { href: `?provider=${encodeURIComponent(id)}`, class: "link" }, "See your public profile")),
+    h("div", { class: "nhsuk-button-group" }, submit, h("a", { href: `?provider=${encodeURIComponent(id)}`, class: "nhsuk-link" }, "See your public profile")),
   );
 
   form.addEventListener("submit", (ev) => {
@@ -328,7 +328,7 @@ function editor(
             "p",
             null,
             "Buyers see the change in the directory now. ",
-            h("a", { href: `?provider=${encodeURIComponent(id)}`, class: "link" }, "See your public profile"),
+            h("a", { href: `?provider=${encodeURIComponent(id)}`, class: "nhsuk-link" }, "See your public profile"),
           ),
         ),
         true,
@@ -340,11 +340,11 @@ function editor(
     "div",
     null,
     notice,
-    h("span", { class: "caption" }, me.organisation.name),
-    h("h1", { class: "heading-xl", id: "listing-title", tabindex: -1 }, "Your listing"),
+    h("span", { class: "nhsuk-caption-l" }, me.organisation.name),
+    h("h1", { class: "nhsuk-heading-xl", id: "listing-title", tabindex: -1 }, "Your listing"),
     h(
       "p",
-      { class: "lede" },
+      { class: "nhsuk-lede-text" },
       creating
         ? "You have no listing yet. Fill this in and publish it, and CCGs will find you in the directory."
         : "This is what CCGs see in the directory. Change what you need and save.",
@@ -357,12 +357,12 @@ function editor(
 // changedElsewhere explains a 412: the listing was saved by someone else
 // (or another tab) after this page loaded it, and offers to load it again.
 function changedElsewhere(reload: () => void): HTMLElement {
-  const button = h("button", { type: "button", class: "button button--secondary" }, "Reload the listing");
+  const button = h("button", { type: "button", class: "nhsuk-button nhsuk-button--secondary" }, "Reload the listing");
   button.addEventListener("click", reload);
   return h(
     "div",
-    { class: "error-summary", role: "alert", tabindex: -1, "aria-labelledby": "stale-title" },
-    h("h2", { class: "error-summary__title", id: "stale-title" }, "Your listing has changed since you opened it"),
+    { class: "nhsuk-error-summary", role: "alert", tabindex: -1, "aria-labelledby": "stale-title" },
+    h("h2", { class: "nhsuk-error-summary__title", id: "stale-title" }, "Your listing has changed since you opened it"),
     h(
       "p",
       null,

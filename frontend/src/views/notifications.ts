@@ -16,7 +16,7 @@ import {
   type Role,
 } from "../api/client";
 import { h, replace } from "../dom";
-import { formatDateTime } from "../format";
+import { formatDateTime, tagClass } from "../format";
 import { listStarted, noteListed, onArrival, onUnread, setUnread, unreadCount } from "../notifications";
 import { authed } from "../session";
 import { banner, clearErrors, showProblem, type Field } from "./form";
@@ -166,7 +166,7 @@ function unreadText(n: number): string {
 }
 
 function stateTag(read: boolean): HTMLElement {
-  return h("strong", { class: `tag ${read ? "tag--read" : "tag--unread"}` }, read ? "Read" : "Unread");
+  return h("strong", { class: tagClass(read ? "read" : "unread") }, read ? "Read" : "Unread");
 }
 
 interface ItemActions {
@@ -187,7 +187,7 @@ function notificationItem(n: Notification, a: ItemActions): HTMLLIElement {
     : h(
         "button",
         // Named with the title, so that each button says which it reads.
-        { type: "button", class: "button button--secondary button--small notification__read", "aria-label": `Mark as read: ${n.title}` },
+        { type: "button", class: "nhsuk-button nhsuk-button--secondary nhsuk-button--small notification__read", "aria-label": `Mark as read: ${n.title}` },
         "Mark as read",
       );
   button?.addEventListener("click", () => a.markRead(n, li, button));
@@ -215,7 +215,7 @@ function notificationItem(n: Notification, a: ItemActions): HTMLLIElement {
 /** showRead marks an item of the list read, in words as well as in style. */
 function showRead(li: HTMLLIElement): void {
   li.classList.replace("notification--unread", "notification--read");
-  li.querySelector(".tag")?.replaceWith(stateTag(true));
+  li.querySelector(".nhsuk-tag")?.replaceWith(stateTag(true));
   li.querySelector(".notification__read")?.remove();
 }
 
@@ -235,7 +235,7 @@ export async function notificationsPage(me: Me, params: URLSearchParams, go: (ur
     "form",
     { class: "filters notifications__filters", "aria-label": "Filter notifications" },
     h("div", { class: "choice" }, filter, h("label", { class: "choice__label", for: filter.id }, "Show unread only")),
-    h("button", { type: "submit", class: "button button--secondary" }, "Apply filter"),
+    h("button", { type: "submit", class: "nhsuk-button nhsuk-button--secondary" }, "Apply filter"),
   );
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
@@ -252,18 +252,18 @@ export async function notificationsPage(me: Me, params: URLSearchParams, go: (ur
   const empty = h(
     "div",
     { class: "empty", hidden: true },
-    h("h2", { class: "heading-s" }, unreadOnly ? "You have no unread notifications" : "You have no notifications"),
+    h("h2", { class: "nhsuk-heading-s" }, unreadOnly ? "You have no unread notifications" : "You have no notifications"),
     unreadOnly
       ? h("p", null, h("a", { href: "?page=notifications" }, "Show every notification"), ".")
       : h("p", null, "csmarket tells you here, as it happens, when something on the marketplace concerns you."),
   );
-  const more = h("button", { type: "button", class: "button button--secondary", hidden: true }, "Load more notifications");
-  const markAll = h("button", { type: "button", class: "button button--secondary" }, "Mark all as read");
+  const more = h("button", { type: "button", class: "nhsuk-button nhsuk-button--secondary", hidden: true }, "Load more notifications");
+  const markAll = h("button", { type: "button", class: "nhsuk-button nhsuk-button--secondary" }, "Mark all as read");
   let cursor = "";
 
   const showFailure = (err: unknown, lead?: string) => {
     const box = errorSummary(err);
-    if (lead) box.querySelector(".error-summary__title")?.after(h("p", null, lead));
+    if (lead) box.querySelector(".nhsuk-error-summary__title")?.after(h("p", null, lead));
     replace(problem, box);
     box.focus();
   };
@@ -364,8 +364,8 @@ export async function notificationsPage(me: Me, params: URLSearchParams, go: (ur
   await fetchPage(false);
   replace(
     root,
-    h("span", { class: "caption" }, me.user.name),
-    h("h1", { class: "heading-xl", tabindex: -1 }, "Notifications"),
+    h("span", { class: "nhsuk-caption-l" }, me.user.name),
+    h("h1", { class: "nhsuk-heading-xl", tabindex: -1 }, "Notifications"),
     summary,
     h(
       "p",
@@ -397,12 +397,12 @@ interface Choice {
 export async function notificationPreferencesPage(me: Me, signal: AbortSignal): Promise<Page> {
   const title = "Notification preferences";
   const root = h("div", { class: "preferences-page" });
-  const heading = h("h1", { class: "heading-xl", tabindex: -1 }, title);
+  const heading = h("h1", { class: "nhsuk-heading-xl", tabindex: -1 }, title);
   let saved: Record<string, NotificationPreference>;
   try {
     saved = (await authed((t) => getNotificationPreferences(t, signal))).preferences;
   } catch (err) {
-    replace(root, heading, errorSummary(err), h("p", null, h("a", { href: "?page=notification-preferences", class: "link" }, "Try again")));
+    replace(root, heading, errorSummary(err), h("p", null, h("a", { href: "?page=notification-preferences", class: "nhsuk-link" }, "Try again")));
     return { el: root, title };
   }
 
@@ -419,8 +419,8 @@ export async function notificationPreferencesPage(me: Me, signal: AbortSignal): 
       "data-label": `${label}: ${text}`,
     });
     input.checked = saved[kind]?.[channel] ?? true;
-    const box = h("div", { class: "choice" }, input, h("label", { class: "choice__label", for: input.id }, h("span", { class: "visually-hidden" }, `${label}: `), text));
-    const wrapper = h("div", { class: "field preferences__field", id: `field-${input.id}` }, box);
+    const box = h("div", { class: "choice" }, input, h("label", { class: "choice__label", for: input.id }, h("span", { class: "nhsuk-u-visually-hidden" }, `${label}: `), text));
+    const wrapper = h("div", { class: "nhsuk-form-group preferences__field", id: `field-${input.id}` }, box);
     choices.push({ kind, channel, input, field: { wrapper, focus: input, described: input, before: box } });
     return wrapper;
   };
@@ -437,7 +437,7 @@ export async function notificationPreferencesPage(me: Me, signal: AbortSignal): 
   });
   const table = h(
     "table",
-    { class: "table preferences" },
+    { class: "nhsuk-table preferences" },
     h("caption", { class: "preferences__caption" }, "How each kind of notification reaches you"),
     h(
       "thead",
@@ -449,8 +449,8 @@ export async function notificationPreferencesPage(me: Me, signal: AbortSignal): 
 
   const problem = h("div");
   const notice = h("div");
-  const submit = h("button", { type: "submit", class: "button" }, "Save preferences");
-  const form = h("form", { class: "form", novalidate: true }, h("div", { class: "table-scroll" }, table), submit);
+  const submit = h("button", { type: "submit", class: "nhsuk-button" }, "Save preferences");
+  const form = h("form", { class: "form", novalidate: true }, h("div", { class: "nhsuk-table-container" }, table), submit);
   const fields = choices.map((c) => c.field);
 
   const resolve = (field: string): Field | null => {
@@ -498,11 +498,11 @@ export async function notificationPreferencesPage(me: Me, signal: AbortSignal): 
 
   replace(
     root,
-    h("span", { class: "caption" }, me.user.name),
+    h("span", { class: "nhsuk-caption-l" }, me.user.name),
     heading,
     h(
       "p",
-      { class: "lede" },
+      { class: "nhsuk-lede-text" },
       "Choose how csmarket tells you of each kind of notification: in the app, where the bell in the header counts what you have not read, " +
         "by e-mail, both or neither. Every e-mail also has a link to stop that kind of e-mail.",
     ),
@@ -523,7 +523,7 @@ export function unsubscribePage(params: URLSearchParams, signedIn: boolean): Pag
   const title = "Stop e-mails";
   const token = params.get("token") ?? "";
   const root = h("div", { class: "narrow" });
-  const heading = h("h1", { class: "heading-xl", tabindex: -1 }, title);
+  const heading = h("h1", { class: "nhsuk-heading-xl", tabindex: -1 }, title);
   const preferencesLink = () =>
     h(
       "p",
@@ -543,7 +543,7 @@ export function unsubscribePage(params: URLSearchParams, signedIn: boolean): Pag
   }
 
   const problem = h("div");
-  const submit = h("button", { type: "submit", class: "button" }, "Stop these e-mails");
+  const submit = h("button", { type: "submit", class: "nhsuk-button" }, "Stop these e-mails");
   const form = h(
     "form",
     { class: "form" },

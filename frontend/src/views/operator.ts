@@ -1,6 +1,6 @@
 import { approveOrganisation, listPendingBuyers, listUsers, type Me, type Organisation } from "../api/client";
-import { h, replace } from "../dom";
-import { formatDate, formatPence } from "../format";
+import { card as cardItem, h, replace } from "../dom";
+import { formatDate, formatPence, tagClass } from "../format";
 import type { Reference } from "../reference";
 import { authed } from "../session";
 import { errorSummary } from "./problem";
@@ -18,23 +18,23 @@ export async function operatorPage(me: Me, ref: Reference): Promise<Page> {
   if (me.role !== "operator") {
     replace(
       root,
-      h("h1", { class: "heading-xl", tabindex: -1 }, title),
+      h("h1", { class: "nhsuk-heading-xl", tabindex: -1 }, title),
       h("p", null, "This page is for the marketplace operator."),
-      h("p", null, h("a", { href: "./", class: "link" }, "Find commissioning support")),
+      h("p", null, h("a", { href: "./", class: "nhsuk-link" }, "Find commissioning support")),
     );
     return { el: root, title };
   }
 
   const status = h("p", { class: "results__status", role: "status", "aria-live": "polite" });
   const problem = h("div");
-  const list = h("ul", { class: "cards", "aria-labelledby": "operator-title" });
+  const list = h("ul", { class: "nhsuk-list app-cards", "aria-labelledby": "operator-title" });
   const empty = h(
     "div",
     { class: "empty", hidden: true },
-    h("h2", { class: "heading-s" }, "No CCGs are waiting for approval"),
+    h("h2", { class: "nhsuk-heading-s" }, "No CCGs are waiting for approval"),
     h("p", null, "CCGs that register from a trusted NHS e-mail address are active at once and never appear here."),
   );
-  const more = h("button", { type: "button", class: "button button--secondary", hidden: true }, "Load more");
+  const more = h("button", { type: "button", class: "nhsuk-button nhsuk-button--secondary", hidden: true }, "Load more");
   let cursor = "";
   let waiting = 0;
 
@@ -47,12 +47,11 @@ export async function operatorPage(me: Me, ref: Reference): Promise<Page> {
     const ods = org.identifiers.find((i) => i.scheme === "GB-NHS");
     const who = h("dd", null, "Loading…");
     const outcome = h("p", { class: "card__outcome", tabindex: -1, hidden: true });
-    const approve = h("button", { type: "button", class: "button" }, "Approve", h("span", { class: "visually-hidden" }, ` ${org.name}`));
+    const approve = h("button", { type: "button", class: "nhsuk-button" }, "Approve", h("span", { class: "nhsuk-u-visually-hidden" }, ` ${org.name}`));
     const itemProblem = h("div");
-    const li = h(
-      "li",
-      { class: "card", "data-organisation": org.id },
-      h("h2", { class: "card__title" }, org.name),
+    const li = cardItem(
+      { "data-organisation": org.id },
+      h("h2", { class: "nhsuk-card__heading" }, org.name),
       h(
         "dl",
         { class: "card__facts" },
@@ -65,7 +64,7 @@ export async function operatorPage(me: Me, ref: Reference): Promise<Page> {
       ),
       itemProblem,
       outcome,
-      h("div", { class: "button-group" }, approve),
+      h("div", { class: "nhsuk-button-group" }, approve),
     );
     approve.addEventListener("click", () => {
       void (async () => {
@@ -75,7 +74,7 @@ export async function operatorPage(me: Me, ref: Reference): Promise<Page> {
           replace(itemProblem);
           approve.remove();
           outcome.hidden = false;
-          replace(outcome, h("strong", { class: "tag tag--status-active" }, "Approved"), ` ${done.name} is active: its users can now publish tenders.`);
+          replace(outcome, h("strong", { class: tagClass("active") }, "Approved"), ` ${done.name} is active: its users can now publish tenders.`);
           outcome.focus();
           waiting = Math.max(0, waiting - 1);
           status.textContent = `${done.name} is approved.`;
@@ -124,11 +123,11 @@ export async function operatorPage(me: Me, ref: Reference): Promise<Page> {
 
   replace(
     root,
-    h("span", { class: "caption" }, "Marketplace operator"),
-    h("h1", { class: "heading-xl", id: "operator-title", tabindex: -1 }, title),
+    h("span", { class: "nhsuk-caption-l" }, "Marketplace operator"),
+    h("h1", { class: "nhsuk-heading-xl", id: "operator-title", tabindex: -1 }, title),
     h(
       "p",
-      { class: "lede" },
+      { class: "nhsuk-lede-text" },
       "A CCG that registers from an e-mail address outside the trusted NHS domains waits here until you have checked that it is genuine. " +
         "Its users can sign in meanwhile, but cannot publish tenders.",
     ),

@@ -1,8 +1,8 @@
 // Opportunities: the public list of published tenders, with a status filter
 // and a keyword search kept in the URL so that a search can be shared.
 import { listTenders, type Tender, type TenderQuery, type TenderStatus } from "../api/client";
-import { h, replace } from "../dom";
-import { formatDateTime, formatPence } from "../format";
+import { card, h, replace } from "../dom";
+import { formatDateTime, formatPence, tagClass } from "../format";
 import type { Reference } from "../reference";
 import { errorSummary } from "./problem";
 import { selectInput, textInput } from "./form";
@@ -20,7 +20,7 @@ export const tenderStatusLabels: Record<TenderStatus, string> = {
 
 /** statusTag is a tender's status as a coloured badge. */
 export function statusTag(status: TenderStatus): HTMLElement {
-  return h("strong", { class: `tag tag--tender-${status}`, "data-status": status }, tenderStatusLabels[status] ?? status);
+  return h("strong", { class: tagClass(status), "data-status": status }, tenderStatusLabels[status] ?? status);
 }
 
 const filterStatuses: TenderStatus[] = ["open", "closed", "awarded"];
@@ -32,11 +32,10 @@ export function deadlineText(t: Tender): string {
   return `Bids closed ${formatDateTime(t.bid_deadline)}`;
 }
 
-function card(t: Tender, ref: Reference): HTMLElement {
-  return h(
-    "li",
-    { class: "card tender-card" },
-    h("h2", { class: "card__title" }, h("a", { href: `?page=tender&id=${encodeURIComponent(t.id)}` }, t.title)),
+function tenderCard(t: Tender, ref: Reference): HTMLElement {
+  return card(
+    { class: "tender-card" },
+    h("h2", { class: "nhsuk-card__heading" }, h("a", { href: `?page=tender&id=${encodeURIComponent(t.id)}` }, t.title)),
     h(
       "div",
       { class: "card__meta" },
@@ -80,7 +79,7 @@ export async function opportunitiesPage(ref: Reference, params: URLSearchParams,
     { class: "filters", role: "search", "aria-label": "Opportunities" },
     keyword.field.wrapper,
     statusSelect.field.wrapper,
-    h("button", { type: "submit", class: "button" }, "Search"),
+    h("button", { type: "submit", class: "nhsuk-button" }, "Search"),
   );
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
@@ -91,9 +90,9 @@ export async function opportunitiesPage(ref: Reference, params: URLSearchParams,
   });
 
   const results = h("div", { class: "results" });
-  const cards = h("ul", { class: "cards" });
+  const cards = h("ul", { class: "nhsuk-list app-cards" });
   const status_ = h("p", { class: "results__status", role: "status" }, "Loading opportunities…");
-  const more = h("button", { type: "button", class: "button button--secondary" }, "Load more opportunities");
+  const more = h("button", { type: "button", class: "nhsuk-button nhsuk-button--secondary" }, "Load more opportunities");
   more.hidden = true;
   results.append(status_, cards, more);
 
@@ -106,7 +105,7 @@ export async function opportunitiesPage(ref: Reference, params: URLSearchParams,
     more.disabled = true;
     try {
       const page = await listTenders(cursor ? { ...query, cursor } : query, null, signal);
-      const added = page.items.map((t) => card(t, ref));
+      const added = page.items.map((t) => tenderCard(t, ref));
       cards.append(...added);
       shown += page.items.length;
       cursor = page.next_cursor;
@@ -117,7 +116,7 @@ export async function opportunitiesPage(ref: Reference, params: URLSearchParams,
           h(
             "div",
             { class: "empty" },
-            h("h2", { class: "heading-m" }, "No opportunities match your search"),
+            h("h2", { class: "nhsuk-heading-m" }, "No opportunities match your search"),
             h("p", null, h("a", { href: "?page=opportunities" }, "Clear the search"), " to see every published tender."),
           ),
         );
@@ -137,8 +136,8 @@ export async function opportunitiesPage(ref: Reference, params: URLSearchParams,
   const el = h(
     "div",
     null,
-    h("h1", { class: "heading-xl", tabindex: -1 }, "Opportunities"),
-    h("p", { class: "lede" }, "Tenders for commissioning support published by CCGs. Any supplier from any sector may bid."),
+    h("h1", { class: "nhsuk-heading-xl", tabindex: -1 }, "Opportunities"),
+    h("p", { class: "nhsuk-lede-text" }, "Tenders for commissioning support published by CCGs. Any supplier from any sector may bid."),
     h("div", { class: "directory__layout" }, form, results),
   );
   return { el, title: "Opportunities" };

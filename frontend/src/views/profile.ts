@@ -1,6 +1,6 @@
 import { ApiError, getProvider, type Provider } from "../api/client";
 import { h } from "../dom";
-import { formatDate, formatDayRate, safeHref, sectorLabels, sizeLabels } from "../format";
+import { formatDate, formatDayRate, safeHref, sectorLabels, sizeLabels, tagClass } from "../format";
 import type { Reference } from "../reference";
 import { errorSummary } from "./problem";
 
@@ -32,9 +32,9 @@ export async function renderProfile(
           "div",
           null,
           backLink,
-          h("h1", { class: "heading-xl", tabindex: -1 }, "Provider not found"),
+          h("h1", { class: "nhsuk-heading-xl", tabindex: -1 }, "Provider not found"),
           h("p", null, "There is no provider at this address. It may have left the directory, or the link may be wrong."),
-          h("p", null, h("a", { href: "./", class: "link" }, "Search the directory")),
+          h("p", null, h("a", { href: "./", class: "nhsuk-link" }, "Search the directory")),
         ),
       };
     }
@@ -45,14 +45,14 @@ export async function renderProfile(
         "div",
         null,
         backLink,
-        h("h1", { class: "heading-xl", tabindex: -1 }, "Sorry, this provider could not be shown"),
+        h("h1", { class: "nhsuk-heading-xl", tabindex: -1 }, "Sorry, this provider could not be shown"),
         errorSummary(err),
       ),
     };
   }
 
   const list = (items: string[], empty: string) =>
-    items.length ? h("ul", { class: "list" }, items.map((t) => h("li", null, t))) : empty;
+    items.length ? h("ul", { class: "nhsuk-list" }, items.map((t) => h("li", null, t))) : empty;
 
   const contact = p.contact;
   const website = safeHref(contact.website);
@@ -61,13 +61,13 @@ export async function renderProfile(
     "article",
     { class: "profile" },
     backLink,
-    h("span", { class: "caption" }, h("strong", { class: `tag tag--${p.sector}` }, sectorLabels[p.sector] ?? p.sector)),
-    h("h1", { class: "heading-xl", tabindex: -1 }, p.name),
-    paragraphs(p.summary, "lede"),
-    h("h2", { class: "heading-l" }, "At a glance"),
+    h("span", { class: "nhsuk-caption-l" }, h("strong", { class: tagClass(p.sector) }, sectorLabels[p.sector] ?? p.sector)),
+    h("h1", { class: "nhsuk-heading-xl", tabindex: -1 }, p.name),
+    paragraphs(p.summary, "nhsuk-lede-text"),
+    h("h2", { class: "nhsuk-heading-l" }, "At a glance"),
     h(
       "dl",
-      { class: "summary-list" },
+      { class: "nhsuk-summary-list" },
       row("Sector", sectorLabels[p.sector] ?? p.sector),
       row("Organisation size", p.size ? (sizeLabels[p.size] ?? p.size) : "Not given"),
       row("Day rate", formatDayRate(p.day_rate_min_pence, p.day_rate_max_pence)),
@@ -82,7 +82,7 @@ export async function renderProfile(
         p.identifiers.length
           ? h(
               "ul",
-              { class: "list" },
+              { class: "nhsuk-list" },
               p.identifiers.map((i) =>
                 h("li", null, h("code", { class: "org-id" }, i.org_id || `${i.scheme}-${i.id}`), schemeNames[i.scheme] ? ` (${schemeNames[i.scheme]})` : ""),
               ),
@@ -91,7 +91,7 @@ export async function renderProfile(
       ),
       row("Listing updated", h("time", { datetime: p.updated_at }, formatDate(p.updated_at))),
     ),
-    h("h2", { class: "heading-l" }, "Case studies"),
+    h("h2", { class: "nhsuk-heading-l" }, "Case studies"),
     p.case_studies.length
       ? h(
           "ul",
@@ -100,28 +100,28 @@ export async function renderProfile(
             h(
               "li",
               { class: "case-study" },
-              h("h3", { class: "heading-s" }, c.title),
+              h("h3", { class: "nhsuk-heading-s" }, c.title),
               c.client ? h("p", { class: "case-study__client" }, `Client: ${c.client}`) : null,
               paragraphs(c.summary),
             ),
           ),
         )
       : h("p", null, "This provider has not listed any case studies yet."),
-    h("h2", { class: "heading-l" }, "Contact"),
+    h("h2", { class: "nhsuk-heading-l" }, "Contact"),
     h(
       "dl",
-      { class: "summary-list" },
+      { class: "nhsuk-summary-list" },
       contact.name ? row("Name", contact.name) : null,
-      contact.email ? row("Email", h("a", { href: `mailto:${contact.email}`, class: "link" }, contact.email)) : null,
-      contact.phone ? row("Telephone", h("a", { href: `tel:${contact.phone.replace(/[^+\d]/g, "")}`, class: "link" }, contact.phone)) : null,
-      website ? row("Website", h("a", { href: website, class: "link", rel: "noopener noreferrer" }, contact.website ?? website)) : null,
+      contact.email ? row("Email", h("a", { href: `mailto:${contact.email}`, class: "nhsuk-link" }, contact.email)) : null,
+      contact.phone ? row("Telephone", h("a", { href: `tel:${contact.phone.replace(/[^+\d]/g, "")}`, class: "nhsuk-link" }, contact.phone)) : null,
+      website ? row("Website", h("a", { href: website, class: "nhsuk-link", rel: "noopener noreferrer" }, contact.website ?? website)) : null,
     ),
   );
   return { el, title: p.name };
 }
 
 function row(term: string, value: Node | string): HTMLElement {
-  return h("div", { class: "summary-list__row" }, h("dt", { class: "summary-list__key" }, term), h("dd", { class: "summary-list__value" }, value));
+  return h("div", { class: "nhsuk-summary-list__row" }, h("dt", { class: "nhsuk-summary-list__key" }, term), h("dd", { class: "nhsuk-summary-list__value" }, value));
 }
 
 // paragraphs keeps the blank-line paragraphs a supplier wrote.

@@ -56,15 +56,15 @@ export function registerPage(
   });
   const supplierPart = h(
     "fieldset",
-    { class: "fieldset section", hidden: true },
-    h("legend", { class: "legend legend--m" }, "Your organisation"),
+    { class: "nhsuk-fieldset section", hidden: true },
+    h("legend", { class: "nhsuk-fieldset__legend nhsuk-fieldset__legend--m" }, "Your organisation"),
     supName.field.wrapper,
     sector.field.wrapper,
     h(
       "fieldset",
-      { class: "fieldset group" },
-      h("legend", { class: "legend" }, "Official identifier"),
-      h("p", { class: "hint" }, "One register entry, so that buyers can check who you are."),
+      { class: "nhsuk-fieldset group" },
+      h("legend", { class: "nhsuk-fieldset__legend" }, "Official identifier"),
+      h("p", { class: "nhsuk-hint" }, "One register entry, so that buyers can check who you are."),
       scheme.field.wrapper,
       supId.field.wrapper,
     ),
@@ -91,8 +91,8 @@ export function registerPage(
   });
   const buyerPart = h(
     "fieldset",
-    { class: "fieldset section", hidden: true },
-    h("legend", { class: "legend legend--m" }, "Your CCG"),
+    { class: "nhsuk-fieldset section", hidden: true },
+    h("legend", { class: "nhsuk-fieldset__legend nhsuk-fieldset__legend--m" }, "Your CCG"),
     ccgName.field.wrapper,
     ods.field.wrapper,
     ccgRegion.field.wrapper,
@@ -119,9 +119,9 @@ export function registerPage(
   });
   const userPart = h(
     "fieldset",
-    { class: "fieldset section", hidden: true },
-    h("legend", { class: "legend legend--m" }, "About you"),
-    h("p", { class: "hint" }, "You will be your organisation's administrator, and can add colleagues later."),
+    { class: "nhsuk-fieldset section", hidden: true },
+    h("legend", { class: "nhsuk-fieldset__legend nhsuk-fieldset__legend--m" }, "About you"),
+    h("p", { class: "nhsuk-hint" }, "You will be your organisation's administrator, and can add colleagues later."),
     userName.field.wrapper,
     email.field.wrapper,
     password.field.wrapper,
@@ -145,7 +145,7 @@ export function registerPage(
   ];
 
   const chosen = (): Kind | null => (kind.value()[0] as Kind | undefined) ?? null;
-  const submit = h("button", { type: "submit", class: "button", hidden: true }, "Register");
+  const submit = h("button", { type: "submit", class: "nhsuk-button", hidden: true }, "Register");
   const show = () => {
     const k = chosen();
     supplierPart.hidden = k !== "supplier";
@@ -252,15 +252,15 @@ export function registerPage(
   const el = h(
     "div",
     { class: "narrow" },
-    h("h1", { class: "heading-xl", tabindex: -1 }, "Register your organisation"),
+    h("h1", { class: "nhsuk-heading-xl", tabindex: -1 }, "Register your organisation"),
     h(
       "p",
-      { class: "lede" },
+      { class: "nhsuk-lede-text" },
       "Suppliers list their commissioning support so that CCGs can find and compare them. CCGs find providers and, later, run tenders.",
     ),
     problem,
     form,
-    h("p", null, "Already registered? ", h("a", { href: "?page=sign-in", class: "link" }, "Sign in")),
+    h("p", null, "Already registered? ", h("a", { href: "?page=sign-in", class: "nhsuk-link" }, "Sign in")),
   );
   return { el, title: "Register your organisation" };
 }

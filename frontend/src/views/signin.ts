@@ -43,7 +43,7 @@ export function signInPage(next: string | null, notice: string | null, go: (url:
   const password = textInput({ id: "signin-password", label: "Password", type: "password", autocomplete: "current-password" });
   const fields: Field[] = [email.field, password.field];
   const problem = h("div");
-  const submit = h("button", { type: "submit", class: "button" }, "Sign in");
+  const submit = h("button", { type: "submit", class: "nhsuk-button" }, "Sign in");
   const form = h("form", { class: "form", novalidate: true }, email.field.wrapper, password.field.wrapper, submit);
 
   const resolve = (field: string): Field | null =>
@@ -77,12 +77,12 @@ export function signInPage(next: string | null, notice: string | null, go: (url:
     "div",
     { class: "narrow" },
     notice ? banner("info", notice) : null,
-    h("h1", { class: "heading-xl", tabindex: -1 }, "Sign in"),
-    h("p", { class: "lede" }, "Sign in to keep your organisation's listing up to date, or to manage the marketplace."),
+    h("h1", { class: "nhsuk-heading-xl", tabindex: -1 }, "Sign in"),
+    h("p", { class: "nhsuk-lede-text" }, "Sign in to keep your organisation's listing up to date, or to manage the marketplace."),
     problem,
     form,
-    h("h2", { class: "heading-m" }, "No account yet?"),
-    h("p", null, h("a", { href: "?page=register", class: "link" }, "Register your organisation"), " as a supplier or a CCG."),
+    h("h2", { class: "nhsuk-heading-m" }, "No account yet?"),
+    h("p", null, h("a", { href: "?page=register", class: "nhsuk-link" }, "Register your organisation"), " as a supplier or a CCG."),
   );
   return { el, title: "Sign in" };
 }

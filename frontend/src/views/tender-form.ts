@@ -41,7 +41,7 @@ export function tenderFormPage(me: Me, ref: Reference, published: (t: Tender) =>
   if (me.role !== "buyer" || me.organisation.kind !== "buyer") {
     return {
       title,
-      el: h("div", null, h("h1", { class: "heading-xl", tabindex: -1 }, title), h("p", null, "Only a CCG's buyers publish tenders. You are signed in for ", me.organisation.name, ".")),
+      el: h("div", null, h("h1", { class: "nhsuk-heading-xl", tabindex: -1 }, title), h("p", null, "Only a CCG's buyers publish tenders. You are signed in for ", me.organisation.name, ".")),
     };
   }
   const tTitle = textInput({ id: "tender-title", label: "Title", hint: "Say what support you need, for example Business intelligence for two CCGs." });
@@ -75,20 +75,20 @@ export function tenderFormPage(me: Me, ref: Reference, published: (t: Tender) =>
   const rows: CriterionRow[] = [];
   let made = 0;
   const list = h("div", { class: "criteria-list" });
-  const add = h("button", { type: "button", class: "button button--secondary" }, "Add a criterion");
+  const add = h("button", { type: "button", class: "nhsuk-button nhsuk-button--secondary" }, "Add a criterion");
   const renumber = () =>
     rows.forEach((r, i) => {
       r.legend.textContent = `Criterion ${i + 1}`;
       r.remove.textContent = "";
-      r.remove.append("Remove", h("span", { class: "visually-hidden" }, ` criterion ${i + 1}`));
+      r.remove.append("Remove", h("span", { class: "nhsuk-u-visually-hidden" }, ` criterion ${i + 1}`));
     });
   const addRow = (c: Criterion | null, focus: boolean) => {
     const n = ++made;
     const scoreOptions: [string, string][] = [0, 1, 2, 3, 4].map((s) => [String(s), String(s)]);
     const row: CriterionRow = {
-      el: h("fieldset", { class: "fieldset criterion-edit" }),
-      legend: h("legend", { class: "legend" }),
-      remove: h("button", { type: "button", class: "button button--secondary button--small" }),
+      el: h("fieldset", { class: "nhsuk-fieldset criterion-edit" }),
+      legend: h("legend", { class: "nhsuk-fieldset__legend" }),
+      remove: h("button", { type: "button", class: "nhsuk-button nhsuk-button--secondary nhsuk-button--small" }),
       key: textInput({ id: `crit${n}-key`, label: "Key", value: c?.key ?? "", spellcheck: false }),
       name: textInput({ id: `crit${n}-name`, label: "Name", value: c?.name ?? "" }),
       kind: selectInput({ id: `crit${n}-kind`, label: "Kind", options: [["quality", "Quality"], ["price", "Price"]], value: c?.kind ?? "quality" }),
@@ -119,8 +119,8 @@ export function tenderFormPage(me: Me, ref: Reference, published: (t: Tender) =>
   add.addEventListener("click", () => addRow(null, true));
 
   // The criteria as a whole: where "weights must add up to 100" goes.
-  const criteriaWrapper = h("div", { class: "field", id: "field-tender-criteria" });
-  const criteriaIntro = h("p", { class: "hint", id: "tender-criteria-hint" }, "Weights are whole numbers adding up to 100: one price criterion weighing 10 to 90, and at least one quality criterion. Keys are short names in lower case, such as social_value; bids answer each quality criterion by its key. With an in-house cost below, score the in-house option 0 to 4 on each quality criterion.");
+  const criteriaWrapper = h("div", { class: "nhsuk-form-group", id: "field-tender-criteria" });
+  const criteriaIntro = h("p", { class: "nhsuk-hint", id: "tender-criteria-hint" }, "Weights are whole numbers adding up to 100: one price criterion weighing 10 to 90, and at least one quality criterion. Keys are short names in lower case, such as social_value; bids answer each quality criterion by its key. With an in-house cost below, score the in-house option 0 to 4 on each quality criterion.");
   const criteriaField: Field = { wrapper: criteriaWrapper, focus: add, described: list, before: list };
   criteriaWrapper.append(criteriaIntro, list, add);
   add.dataset.label = "Criteria";
@@ -212,24 +212,24 @@ export function tenderFormPage(me: Me, ref: Reference, published: (t: Tender) =>
   // The draft this form has saved, once it has.
   let draft: { id: string; etag: string } | null = null;
   const problem = h("div");
-  const submit = h("button", { type: "submit", class: "button" }, "Publish the tender");
+  const submit = h("button", { type: "submit", class: "nhsuk-button" }, "Publish the tender");
   const form = h(
     "form",
     { class: "form", novalidate: true, "aria-labelledby": "tender-form-title" },
-    h("h2", { class: "heading-l" }, "What you need"),
+    h("h2", { class: "nhsuk-heading-l" }, "What you need"),
     tTitle.field.wrapper,
     description.field.wrapper,
     capabilities.field.wrapper,
     regions.field.wrapper,
-    h("h2", { class: "heading-l" }, "Contract and deadlines"),
+    h("h2", { class: "nhsuk-heading-l" }, "Contract and deadlines"),
     h("div", { class: "field-row" }, months.field.wrapper, budget.field.wrapper),
     h("div", { class: "field-row" }, clarify.field.wrapper, deadline.field.wrapper),
-    h("h2", { class: "heading-l" }, "Award criteria"),
+    h("h2", { class: "nhsuk-heading-l" }, "Award criteria"),
     criteriaWrapper,
-    h("h2", { class: "heading-l" }, "In-house option"),
+    h("h2", { class: "nhsuk-heading-l" }, "In-house option"),
     baselinePrice.field.wrapper,
-    h("p", { class: "hint" }, "With an in-house cost, give the in-house option a score (0 to 4) for each quality criterion under Award criteria."),
-    h("div", { class: "button-group" }, submit),
+    h("p", { class: "nhsuk-hint" }, "With an in-house cost, give the in-house option a score (0 to 4) for each quality criterion under Award criteria."),
+    h("div", { class: "nhsuk-button-group" }, submit),
   );
 
   form.addEventListener("submit", (ev) => {
@@ -270,7 +270,7 @@ export function tenderFormPage(me: Me, ref: Reference, published: (t: Tender) =>
         submit.textContent = "Publish the tender";
         showProblem(problem, err, allFields(), resolve);
         if (draft) {
-          problem.append(h("p", { class: "hint" }, "Your tender is saved as a draft. Correct the answers marked and publish again."));
+          problem.append(h("p", { class: "nhsuk-hint" }, "Your tender is saved as a draft. Correct the answers marked and publish again."));
         }
       }
     })();
@@ -279,9 +279,9 @@ export function tenderFormPage(me: Me, ref: Reference, published: (t: Tender) =>
   const el = h(
     "div",
     { class: "editor" },
-    h("span", { class: "caption" }, me.organisation.name),
-    h("h1", { class: "heading-xl", id: "tender-form-title", tabindex: -1 }, title),
-    h("p", { class: "lede" }, "Suppliers from every sector see it in Opportunities as soon as it is published."),
+    h("span", { class: "nhsuk-caption-l" }, me.organisation.name),
+    h("h1", { class: "nhsuk-heading-xl", id: "tender-form-title", tabindex: -1 }, title),
+    h("p", { class: "nhsuk-lede-text" }, "Suppliers from every sector see it in Opportunities as soon as it is published."),
     problem,
     form,
   );

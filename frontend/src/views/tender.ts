@@ -23,7 +23,7 @@ import {
   type Tender,
 } from "../api/client";
 import { h, replace } from "../dom";
-import { formatDateTime, formatPence, sectorLabels } from "../format";
+import { formatDateTime, formatPence, sectorLabels, tagClass } from "../format";
 import type { Reference } from "../reference";
 import { authed } from "../session";
 import { banner, invalid, parsePounds, penceToPounds, showProblem, textInput, type Field } from "./form";
@@ -37,7 +37,7 @@ export function isCommissioner(me: Me | null, t: Tender): boolean {
 }
 
 function row(term: string, value: Node | string): HTMLElement {
-  return h("div", { class: "summary-list__row" }, h("dt", { class: "summary-list__key" }, term), h("dd", { class: "summary-list__value" }, value));
+  return h("div", { class: "nhsuk-summary-list__row" }, h("dt", { class: "nhsuk-summary-list__key" }, term), h("dd", { class: "nhsuk-summary-list__value" }, value));
 }
 
 function paragraphs(text: string, className?: string): HTMLElement[] {
@@ -75,8 +75,8 @@ export async function tenderPage(id: string, me: Me | null, ref: Reference, noti
       title = "Tender not found";
       replace(
         root,
-        h("a", { href: "?page=opportunities", class: "back-link" }, "Back to opportunities"),
-        h("h1", { class: "heading-xl", tabindex: -1 }, "Sorry, this tender could not be shown"),
+        h("a", { href: "?page=opportunities", class: "nhsuk-back-link" }, "Back to opportunities"),
+        h("h1", { class: "nhsuk-heading-xl", tabindex: -1 }, "Sorry, this tender could not be shown"),
         errorSummary(err),
       );
       return;
@@ -84,11 +84,11 @@ export async function tenderPage(id: string, me: Me | null, ref: Reference, noti
     title = t.title;
     const reload = (b: HTMLElement | null) => void load(b, true);
     const parts: (HTMLElement | null)[] = [
-      h("a", { href: "?page=opportunities", class: "back-link" }, "Back to opportunities"),
+      h("a", { href: "?page=opportunities", class: "nhsuk-back-link" }, "Back to opportunities"),
       top,
-      h("span", { class: "caption" }, statusTag(t.status), " ", t.commissioners[0]?.name ?? ""),
-      h("h1", { class: "heading-xl", tabindex: -1 }, t.title),
-      ...paragraphs(t.description, "lede"),
+      h("span", { class: "nhsuk-caption-l" }, statusTag(t.status), " ", t.commissioners[0]?.name ?? ""),
+      h("h1", { class: "nhsuk-heading-xl", tabindex: -1 }, t.title),
+      ...paragraphs(t.description, "nhsuk-lede-text"),
       awardPanel(t),
       details(t, ref),
       criteriaTable(t),
@@ -101,7 +101,7 @@ export async function tenderPage(id: string, me: Me | null, ref: Reference, noti
     if (isCommissioner(me, t)) parts.push(await evaluationSection(t, me!, reload, signal));
     if (t.status !== "draft") parts.push(openData(t));
     replace(root, ...parts);
-    if (focus) (root.querySelector<HTMLElement>(".banner") ?? root.querySelector<HTMLElement>("h1"))?.focus();
+    if (focus) (root.querySelector<HTMLElement>(".nhsuk-notification-banner") ?? root.querySelector<HTMLElement>("h1"))?.focus();
   };
   await load(notice, false);
   return { el: root, title };
@@ -111,8 +111,8 @@ function awardPanel(t: Tender): HTMLElement | null {
   if (t.status === "awarded" && t.award) {
     return h(
       "div",
-      { class: "banner banner--info award" },
-      h("h2", { class: "banner__title" }, "Awarded"),
+      { class: "nhsuk-inset-text award" },
+      h("h2", { class: "nhsuk-heading-m" }, "Awarded"),
       h(
         "p",
         null,
@@ -125,16 +125,16 @@ function awardPanel(t: Tender): HTMLElement | null {
       ),
     );
   }
-  if (t.status === "cancelled") return h("div", { class: "banner banner--info" }, h("h2", { class: "banner__title" }, "Cancelled"), t.cancel_reason ?? "");
+  if (t.status === "cancelled") return h("div", { class: "nhsuk-inset-text" }, h("h2", { class: "nhsuk-heading-m" }, "Cancelled"), h("p", null, t.cancel_reason ?? ""));
   if (t.status === "unsuccessful")
-    return h("div", { class: "banner banner--info" }, h("h2", { class: "banner__title" }, "Ended without award"), t.unsuccessful_reason ?? "");
+    return h("div", { class: "nhsuk-inset-text" }, h("h2", { class: "nhsuk-heading-m" }, "Ended without award"), h("p", null, t.unsuccessful_reason ?? ""));
   return null;
 }
 
 function details(t: Tender, ref: Reference): HTMLElement {
   return h(
     "dl",
-    { class: "summary-list" },
+    { class: "nhsuk-summary-list" },
     row("Budget", t.budget_pence ? `Up to ${formatPence(t.budget_pence)}` : "Not given"),
     row("Contract length", t.contract_months ? `${t.contract_months} months` : "Not given"),
     row(
@@ -153,11 +153,11 @@ function criteriaTable(t: Tender): HTMLElement {
   return h(
     "section",
     { class: "section" },
-    h("h2", { class: "heading-l" }, "How bids are scored"),
+    h("h2", { class: "nhsuk-heading-l" }, "How bids are scored"),
     h(
       "table",
-      { class: "table" },
-      h("caption", { class: "visually-hidden" }, "Award criteria and their weights"),
+      { class: "nhsuk-table" },
+      h("caption", { class: "nhsuk-u-visually-hidden" }, "Award criteria and their weights"),
       h("thead", null, h("tr", null, h("th", { scope: "col" }, "Criterion"), h("th", { scope: "col" }, "Kind"), h("th", { scope: "col", class: "num" }, "Weight"))),
       h(
         "tbody",
@@ -180,11 +180,11 @@ function commissionersTable(t: Tender): HTMLElement {
   return h(
     "section",
     { class: "section" },
-    h("h2", { class: "heading-l" }, t.commissioners.length > 1 ? "Commissioners" : "Commissioner"),
-    h("p", { class: "hint" }, "Each CCG pays a share of the contract by its registered population."),
+    h("h2", { class: "nhsuk-heading-l" }, t.commissioners.length > 1 ? "Commissioners" : "Commissioner"),
+    h("p", { class: "nhsuk-hint" }, "Each CCG pays a share of the contract by its registered population."),
     h(
       "table",
-      { class: "table" },
+      { class: "nhsuk-table" },
       h("thead", null, h("tr", null, h("th", { scope: "col" }, "CCG"), h("th", { scope: "col", class: "num" }, "Population"), h("th", { scope: "col", class: "num" }, "Cost share"))),
       h(
         "tbody",
@@ -209,11 +209,11 @@ function baseline(t: Tender): HTMLElement | null {
   return h(
     "section",
     { class: "section" },
-    h("h2", { class: "heading-l" }, "In-house option"),
-    h("p", { class: "hint" }, "Only your CCG and joint commissioners see this. It is compared with the bids after the deadline."),
+    h("h2", { class: "nhsuk-heading-l" }, "In-house option"),
+    h("p", { class: "nhsuk-hint" }, "Only your CCG and joint commissioners see this. It is compared with the bids after the deadline."),
     h(
       "dl",
-      { class: "summary-list" },
+      { class: "nhsuk-summary-list" },
       row("Cost", formatPence(b.price_pence)),
       t.criteria.filter((c) => c.kind === "quality").map((c) => row(c.name, b.scores[c.key] === undefined ? "Not scored" : `${b.scores[c.key]} out of 4`)),
     ),
@@ -227,7 +227,7 @@ function questionsSection(t: Tender, questions: Question[], me: Me | null, reloa
   const section = h(
     "section",
     { class: "section", id: "questions" },
-    h("h2", { class: "heading-l" }, "Questions and answers"),
+    h("h2", { class: "nhsuk-heading-l" }, "Questions and answers"),
     answered.length
       ? h(
           "ul",
@@ -238,11 +238,11 @@ function questionsSection(t: Tender, questions: Question[], me: Me | null, reloa
   );
   if (waiting.length) {
     section.append(
-      h("h3", { class: "heading-m" }, commissioner ? "Waiting for your answer" : "Your questions waiting for an answer"),
+      h("h3", { class: "nhsuk-heading-m" }, commissioner ? "Waiting for your answer" : "Your questions waiting for an answer"),
       h(
         "ul",
         { class: "qa-list" },
-        waiting.map((q) => h("li", { class: "qa qa--waiting" }, h("p", { class: "qa__q" }, h("strong", null, "Q: "), q.question), commissioner ? answerForm(t, q, reload) : h("p", { class: "hint" }, `Asked ${formatDateTime(q.asked_at)}`))),
+        waiting.map((q) => h("li", { class: "qa qa--waiting" }, h("p", { class: "qa__q" }, h("strong", null, "Q: "), q.question), commissioner ? answerForm(t, q, reload) : h("p", { class: "nhsuk-hint" }, `Asked ${formatDateTime(q.asked_at)}`))),
       ),
     );
   }
@@ -255,7 +255,7 @@ function questionsSection(t: Tender, questions: Question[], me: Me | null, reloa
 function askForm(t: Tender, reload: (b: HTMLElement | null) => void): HTMLElement {
   const q = textInput({ id: "ask-question", label: "Ask a question", rows: 4, hint: "The question and its answer are published for every supplier to read, without your name." });
   const problem = h("div");
-  const submit = h("button", { type: "submit", class: "button" }, "Send your question");
+  const submit = h("button", { type: "submit", class: "nhsuk-button" }, "Send your question");
   const form = h("form", { class: "form", novalidate: true }, problem, q.field.wrapper, submit);
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
@@ -282,7 +282,7 @@ function askForm(t: Tender, reload: (b: HTMLElement | null) => void): HTMLElemen
 function answerForm(t: Tender, q: Question, reload: (b: HTMLElement | null) => void): HTMLElement {
   const a = textInput({ id: `answer-${q.id}`, label: "Your answer", rows: 3, hint: "Published with the question for everyone; who asked is never shown." });
   const problem = h("div");
-  const submit = h("button", { type: "submit", class: "button button--secondary" }, "Publish the answer");
+  const submit = h("button", { type: "submit", class: "nhsuk-button nhsuk-button--secondary" }, "Publish the answer");
   const form = h("form", { class: "form form--inline", novalidate: true }, problem, a.field.wrapper, submit);
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
@@ -307,7 +307,7 @@ function answerForm(t: Tender, q: Question, reload: (b: HTMLElement | null) => v
 }
 
 async function bidSection(t: Tender, me: Me, reload: (b: HTMLElement | null) => void, signal: AbortSignal): Promise<HTMLElement> {
-  const section = h("section", { class: "section", id: "your-bid" }, h("h2", { class: "heading-l" }, "Your bid"));
+  const section = h("section", { class: "section", id: "your-bid" }, h("h2", { class: "nhsuk-heading-l" }, "Your bid"));
   let bids: Bid[];
   try {
     bids = await authed((tok) => listBids(tok, t.id, signal));
@@ -321,8 +321,8 @@ async function bidSection(t: Tender, me: Me, reload: (b: HTMLElement | null) => 
     section.append(
       h(
         "dl",
-        { class: "summary-list" },
-        row("Status", h("strong", { class: "tag tag--tender-open" }, "Submitted")),
+        { class: "nhsuk-summary-list" },
+        row("Status", h("strong", { class: tagClass("open") }, "Submitted")),
         row("Price", formatPence(live.price_pence)),
         row("Version", String(live.version)),
         row("Last changed", time(live.updated_at)),
@@ -334,10 +334,10 @@ async function bidSection(t: Tender, me: Me, reload: (b: HTMLElement | null) => 
   }
   if (t.status !== "open") {
     if (!live && !withdrawn.length) section.append(h("p", null, `${me.organisation.name} did not bid for this tender.`));
-    else section.append(h("p", { class: "hint" }, "The bid deadline has passed: bids can no longer be changed."));
+    else section.append(h("p", { class: "nhsuk-hint" }, "The bid deadline has passed: bids can no longer be changed."));
     return section;
   }
-  section.append(h("p", { class: "hint" }, `Bids are sealed: no one else sees yours until the deadline, ${formatDateTime(t.bid_deadline ?? "")}. You can change or withdraw it until then.`));
+  section.append(h("p", { class: "nhsuk-hint" }, `Bids are sealed: no one else sees yours until the deadline, ${formatDateTime(t.bid_deadline ?? "")}. You can change or withdraw it until then.`));
   section.append(bidForm(t, live ?? null, reload));
   if (live) section.append(withdrawControl(t, live, reload));
   return section;
@@ -366,11 +366,11 @@ function bidForm(t: Tender, live: Bid | null, reload: (b: HTMLElement | null) =>
   };
   const problem = h("div");
   const label = live ? "Save the changes to your bid" : "Submit your bid";
-  const submit = h("button", { type: "submit", class: "button" }, label);
+  const submit = h("button", { type: "submit", class: "nhsuk-button" }, label);
   const form = h(
     "form",
     { class: "form", novalidate: true },
-    h("h3", { class: "heading-m" }, live ? "Change your bid" : "Submit a bid"),
+    h("h3", { class: "nhsuk-heading-m" }, live ? "Change your bid" : "Submit a bid"),
     problem,
     price.field.wrapper,
     responses.map((r) => r.input.field.wrapper),
@@ -413,10 +413,10 @@ function bidForm(t: Tender, live: Bid | null, reload: (b: HTMLElement | null) =>
 function withdrawControl(t: Tender, live: Bid, reload: (b: HTMLElement | null) => void): HTMLElement {
   const box = h("div", { class: "section" });
   const problem = h("div");
-  const start = h("button", { type: "button", class: "button button--secondary" }, "Withdraw your bid");
+  const start = h("button", { type: "button", class: "nhsuk-button nhsuk-button--secondary" }, "Withdraw your bid");
   const ask = () => {
-    const yes = h("button", { type: "button", class: "button button--warning" }, "Yes, withdraw the bid");
-    const no = h("button", { type: "button", class: "button button--secondary" }, "Keep the bid");
+    const yes = h("button", { type: "button", class: "nhsuk-button nhsuk-button--warning" }, "Yes, withdraw the bid");
+    const no = h("button", { type: "button", class: "nhsuk-button nhsuk-button--secondary" }, "Keep the bid");
     no.addEventListener("click", () => {
       replace(box, problem, start);
       start.focus();
@@ -429,13 +429,13 @@ function withdrawControl(t: Tender, live: Bid, reload: (b: HTMLElement | null) =
         } catch (err) {
           yes.disabled = false;
           replace(problem, errorSummary(err));
-          problem.querySelector<HTMLElement>(".error-summary")?.focus();
+          problem.querySelector<HTMLElement>(".nhsuk-error-summary")?.focus();
           return;
         }
         reload(banner("success", "Your bid has been withdrawn", "You may submit a new bid until the deadline."));
       })();
     });
-    replace(box, problem, h("p", null, h("strong", null, "Withdraw your bid? "), "It will not be considered. You can submit a new one before the deadline."), h("div", { class: "button-group" }, yes, no));
+    replace(box, problem, h("p", null, h("strong", null, "Withdraw your bid? "), "It will not be considered. You can submit a new one before the deadline."), h("div", { class: "nhsuk-button-group" }, yes, no));
     yes.focus();
   };
   start.addEventListener("click", ask);
@@ -444,7 +444,7 @@ function withdrawControl(t: Tender, live: Bid, reload: (b: HTMLElement | null) =
 }
 
 async function evaluationSection(t: Tender, me: Me, reload: (b: HTMLElement | null) => void, signal: AbortSignal): Promise<HTMLElement> {
-  const section = h("section", { class: "section", id: "evaluation" }, h("h2", { class: "heading-l" }, "Evaluation"));
+  const section = h("section", { class: "section", id: "evaluation" }, h("h2", { class: "nhsuk-heading-l" }, "Evaluation"));
   if (t.status === "draft" || t.status === "open" || t.status === "cancelled") {
     section.append(
       h(
@@ -465,7 +465,7 @@ async function evaluationSection(t: Tender, me: Me, reload: (b: HTMLElement | nu
     section.append(errorSummary(err));
     return section;
   }
-  const compare = h("p", null, h("a", { href: `?page=comparison&id=${encodeURIComponent(t.id)}`, class: "link" }, "Compare the bids"));
+  const compare = h("p", null, h("a", { href: `?page=comparison&id=${encodeURIComponent(t.id)}`, class: "nhsuk-link" }, "Compare the bids"));
   if (mine?.cleared) {
     section.append(h("p", null, `You declared no conflict of interest on ${formatDateTime(mine.declared_at ?? "")}.`), compare);
     return section;
@@ -475,7 +475,7 @@ async function evaluationSection(t: Tender, me: Me, reload: (b: HTMLElement | nu
     return section;
   }
   const problem = h("div");
-  const declare = h("button", { type: "button", class: "button" }, "I have no conflict of interest");
+  const declare = h("button", { type: "button", class: "nhsuk-button" }, "I have no conflict of interest");
   declare.addEventListener("click", () => {
     void (async () => {
       declare.disabled = true;
@@ -484,7 +484,7 @@ async function evaluationSection(t: Tender, me: Me, reload: (b: HTMLElement | nu
       } catch (err) {
         declare.disabled = false;
         replace(problem, errorSummary(err));
-        problem.querySelector<HTMLElement>(".error-summary")?.focus();
+        problem.querySelector<HTMLElement>(".nhsuk-error-summary")?.focus();
         return;
       }
       reload(banner("success", "Your declaration is recorded", "You can now read and compare the bids."));
@@ -512,14 +512,14 @@ async function feedbackSection(t: Tender, me: Me, signal: AbortSignal): Promise<
     // No submitted bid from this organisation: there is no feedback to give.
     if (err instanceof ApiError && err.status === 404) return null;
     if (err instanceof DOMException && err.name === "AbortError") return null;
-    return h("section", { class: "section", id: "feedback" }, h("h2", { class: "heading-l" }, "Your feedback"), errorSummary(err));
+    return h("section", { class: "section", id: "feedback" }, h("h2", { class: "nhsuk-heading-l" }, "Your feedback"), errorSummary(err));
   }
   if (f.rank === 1 && f.winner.name === me.organisation.name) return null;
   const pts = (n: number) => n.toLocaleString("en-GB", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
   return h(
     "section",
     { class: "section", id: "feedback" },
-    h("h2", { class: "heading-l" }, "Your feedback"),
+    h("h2", { class: "nhsuk-heading-l" }, "Your feedback"),
     h(
       "p",
       null,
@@ -527,7 +527,7 @@ async function feedbackSection(t: Tender, me: Me, signal: AbortSignal): Promise<
     ),
     h(
       "dl",
-      { class: "summary-list" },
+      { class: "nhsuk-summary-list" },
       row("Your price", formatPence(f.price_pence)),
       t.criteria.map((c) => row(`${c.name} (out of ${c.weight})`, f.scores[c.key] === undefined ? "Not scored" : pts(f.scores[c.key]!))),
       row("Your quality points", pts(f.quality_total)),
@@ -540,6 +540,6 @@ function openData(t: Tender): HTMLElement {
   return h(
     "p",
     { class: "section open-data" },
-    h("a", { href: ocdsUrl(t.id), class: "link", type: "application/json" }, "This tender as open data (OCDS JSON)"),
+    h("a", { href: ocdsUrl(t.id), class: "nhsuk-link", type: "application/json" }, "This tender as open data (OCDS JSON)"),
   );
 }
