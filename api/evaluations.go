@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"sort"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -74,6 +75,19 @@ type scoresResponse struct {
 	UpdatedAt   string               `json:"updated_at"`
 }
 
+// bidScoresResponse is GET scores: the caller's own scores of a bid and,
+// for the lead commissioner's buyers, every evaluator's and the
+// moderations.
+type bidScoresResponse struct {
+	TenderID    string               `json:"tender_id"`
+	BidID       string               `json:"bid_id"`
+	EvaluatorID string               `json:"evaluator_id"`
+	Scores      map[string]scoreJSON `json:"scores"`
+	UpdatedAt   string               `json:"updated_at,omitempty"`
+	Evaluators  []scoresResponse     `json:"evaluators,omitempty"`
+	Moderations []moderationResponse `json:"moderations,omitempty"`
+}
+
 type moderationRequest struct {
 	Criterion string `json:"criterion"`
 	Score     *int   `json:"score"`
@@ -125,6 +139,7 @@ func (s *server) evaluationRoutes(t *gin.RouterGroup) {
 	t.GET("/:id/evaluators", s.requireUser, s.listEvaluators)
 	t.POST("/:id/evaluators", s.requireUser, s.assignEvaluator)
 	t.POST("/:id/conflict-declaration", s.requireUser, s.declareConflicts)
+	t.GET("/:id/bids/:bid/scores", s.requireUser, s.getScores)
 	t.PUT("/:id/bids/:bid/scores", s.requireUser, s.putScores)
 	t.PUT("/:id/bids/:bid/moderation", s.requireUser, s.moderate)
 	t.GET("/:id/comparison", s.requireUser, s.getComparison)
@@ -196,6 +211,56 @@ func (s *server) declareConflicts(c *gin.Context) {
 	writePrivate(c, http.StatusOK, toEvaluator(e))
 }
 
+func (s *server) getScores(c *gin.Context) {
+	id, bid, ok := s.bidPath(c)
+	if !ok {
+		return
+	}
+	p := principal(c)
+	bs, err := s.evaluations.GetScores(c.Request.Context(), p, id, bid)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	own := toScores(id, bid, p.UserID, bs.Own)
+	r := bidScoresResponse{TenderID: id, BidID: bid, EvaluatorID: p.UserID, Scores: own.Scores, UpdatedAt: own.UpdatedAt}
+	if bs.Lead {
+		r.Evaluators = []scoresResponse{}
+		r.Moderations = []moderationResponse{}
+		var order []string
+		by := map[string][]market.Score{}
+		for _, sc := range bs.All {
+			if _, seen := by[sc.EvaluatorID]; !seen {
+				order = append(order, sc.EvaluatorID)
+			}
+			by[sc.EvaluatorID] = append(by[sc.EvaluatorID], sc)
+		}
+		for _, e := range order {
+			r.Evaluators = append(r.Evaluators, toScores(id, bid, e, by[e]))
+		}
+		for _, m := range bs.Moderations {
+			r.Moderations = append(r.Moderations, toModeration(m))
+		}
+	}
+	writePrivate(c, http.StatusOK, r)
+}
+
+// toScores is one evaluator's scores of a bid; updated_at is the latest.
+func toScores(tenderID, bidID, evaluatorID string, scores []market.Score) scoresResponse {
+	r := scoresResponse{TenderID: tenderID, BidID: bidID, EvaluatorID: evaluatorID, Scores: map[string]scoreJSON{}}
+	var latest time.Time
+	for _, sc := range scores {
+		r.Scores[sc.Criterion] = scoreJSON{Score: sc.Score, Justification: sc.Justification}
+		if sc.UpdatedAt.After(latest) {
+			latest = sc.UpdatedAt
+		}
+	}
+	if !latest.IsZero() {
+		r.UpdatedAt = rfc3339Milli(latest)
+	}
+	return r
+}
+
 func (s *server) putScores(c *gin.Context) {
 	id, bid, ok := s.bidPath(c)
 	if !ok {
@@ -255,9 +320,13 @@ func (s *server) moderate(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	writePrivate(c, http.StatusOK, moderationResponse{
+	writePrivate(c, http.StatusOK, toModeration(m))
+}
+
+func toModeration(m market.Moderation) moderationResponse {
+	return moderationResponse{
 		TenderID: m.TenderID, BidID: m.BidID, Criterion: m.Criterion, Score: m.Score, Reason: m.Reason, By: m.By, At: rfc3339Milli(m.At),
-	})
+	}
 }
 
 // decided answers an award decision's change with the caller's view of

@@ -277,6 +277,7 @@ func (sw *sweeper) buildWorld(t *testing.T) {
 			body: map[string]any{"user_id": evaluator.userID}, phase: 1},
 		"declareConflicts": {as: as("evaluator"), path: id(closed.ID), alt: tenders,
 			body: map[string]any{"conflict": true, "suppliers": []string{w.council.orgID}, "details": "My spouse works for the council."}, phase: 1},
+		"getScores":          {as: as("lead"), path: bid(closed.ID, closedNHS.ID), alt: bids},
 		"putScores":          {as: as("lead"), path: bid(closed.ID, closedNHS.ID), alt: bids, body: scoreBody(2, 3), phase: 1},
 		"moderateScore":      {as: as("lead"), path: bid(closed.ID, closedFirm.ID), alt: bids, body: map[string]any{"criterion": "approach", "score": 3, "reason": "Moderated at the panel."}, phase: 1},
 		"getComparison":      {as: as("lead"), path: id(closed.ID), alt: tenders},

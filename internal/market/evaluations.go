@@ -526,3 +526,64 @@ func (s *Evaluations) Feedback(ctx context.Context, p *Principal, tenderID strin
 	fb.Own.Rank, fb.Own.Shares = rank, nil
 	return fb, nil
 }
+
+// BidScores is one bid's scores as GetScores shows them: the caller's own
+// (to read back into its form) and, for the lead commissioner's buyers
+// only, every evaluator's with the moderations, to moderate from.
+type BidScores struct {
+	Own         []Score
+	Lead        bool
+	All         []Score
+	Moderations []Moderation
+}
+
+// GetScores returns p's own scores of a submitted bid once the bid deadline
+// has passed, and to the lead commissioner's buyers every evaluator's too.
+// p must be a commissioner's buyer or evaluator who has declared no
+// conflict (forbidden otherwise); before the deadline it is a conflict, as
+// bids are sealed; a bid not of this tender or withdrawn is not found.
+func (s *Evaluations) GetScores(ctx context.Context, p *Principal, tenderID, bidID string) (BidScores, error) {
+	t, _, err := s.CompareAccess(ctx, p, tenderID)
+	if err != nil {
+		return BidScores{}, err
+	}
+	b, err := s.Tenders.GetBid(ctx, bidID)
+	if ErrorCode(err) == ENOTFOUND || (err == nil && (b.TenderID != t.ID || b.Status != BidSubmitted)) {
+		return BidScores{}, errNoBid
+	} else if err != nil {
+		return BidScores{}, err
+	}
+	scores, err := s.Store.ListScores(ctx, t.ID)
+	if err != nil {
+		return BidScores{}, err
+	}
+	out := BidScores{Own: []Score{}, Lead: t.BuyerID == p.OrganisationID && p.Role == RoleBuyer}
+	for _, sc := range scores {
+		if sc.BidID != b.ID {
+			continue
+		}
+		if sc.EvaluatorID == p.UserID {
+			out.Own = append(out.Own, sc)
+		}
+		if out.Lead {
+			out.All = append(out.All, sc)
+		}
+	}
+	if !out.Lead {
+		return out, nil
+	}
+	mods, err := s.Store.ListModerations(ctx, t.ID)
+	if err != nil {
+		return BidScores{}, err
+	}
+	out.Moderations = []Moderation{}
+	for _, m := range mods {
+		if m.BidID == b.ID {
+			out.Moderations = append(out.Moderations, m)
+		}
+	}
+	if out.All == nil {
+		out.All = []Score{}
+	}
+	return out, nil
+}

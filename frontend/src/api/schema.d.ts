@@ -847,7 +847,18 @@ export interface paths {
             };
             cookie?: never;
         };
-        get?: never;
+        /**
+         * Read back scores of a bid (your own; the lead CCG's buyers, everyone's).
+         * @description The caller's own scores of one submitted bid (`scores`, empty before
+         *     it has scored), so that a scoring form shows what was saved. To the
+         *     lead commissioner's buyers it adds `evaluators` (every evaluator's
+         *     scores of the bid, with justifications) and `moderations`, to
+         *     moderate from; to no one else. Only a commissioner's buyer or
+         *     evaluator who has declared no conflict may ask (403), and only after
+         *     the bid deadline (409: bids are sealed); a bid not of this tender or
+         *     withdrawn is a 404.
+         */
+        get: operations["getScores"];
         /**
          * Score a bid (assigned evaluators).
          * @description The caller's scores of one submitted bid: every quality criterion, by
@@ -1818,6 +1829,29 @@ export interface components {
             };
             /** Format: date-time */
             updated_at: string;
+        };
+        /**
+         * @description A bid's scores as the caller may read them: its own, and for the
+         *     lead commissioner's buyers every evaluator's and the moderations.
+         */
+        BidScores: {
+            tender_id: string;
+            bid_id: string;
+            /** @description The caller's user ID. */
+            evaluator_id: string;
+            /** @description The caller's own scores by criterion key; empty before it has scored. */
+            scores: {
+                [key: string]: components["schemas"]["ScoreInput"];
+            };
+            /**
+             * Format: date-time
+             * @description When the caller last scored the bid; absent before it has.
+             */
+            updated_at?: string;
+            /** @description Every evaluator's scores of the bid (the lead commissioner's buyers only). */
+            evaluators?: components["schemas"]["Scores"][];
+            /** @description The bid's moderated scores (the lead commissioner's buyers only). */
+            moderations?: components["schemas"]["Moderation"][];
         };
         ModerationInput: {
             /** @description A quality criterion's key. */
@@ -4718,6 +4752,48 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["TooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getScores: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+            };
+            path: {
+                /** @description The tender's ID. */
+                id: components["parameters"]["TenderID"];
+                /** @description The bid's ID. */
+                bid: components["parameters"]["BidID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The bid's scores the caller may read. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BidScores"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
