@@ -78,7 +78,8 @@ func TestMigrateEmptyListings(t *testing.T) {
 				if !reflect.DeepEqual(p.Listing, want) {
 					t.Errorf("listing %+v, want %+v", p.Listing, want)
 				}
-				for _, f := range []market.ProviderFilter{{Q: "listless"}, {Sector: market.SectorThirdSector}, {Region: "north_west"}} {
+				for _, f := range []market.ProviderFilter{{Q: "listless"}, {Sector: market.SectorThirdSector}, {Region: "north_west"},
+					{Q: "listless", Sector: market.SectorThirdSector}, {Q: "listless", Region: "london"}} {
 					if !found(t, listless, f) {
 						t.Errorf("not found by %+v", f)
 					}
@@ -94,7 +95,10 @@ func TestMigrateEmptyListings(t *testing.T) {
 					!slices.Equal(l.Capabilities, []string{"finance"}) || !slices.Equal(l.Regions, []string{"midlands"}) {
 					t.Errorf("listing %+v changed", l)
 				}
-				for _, f := range []market.ProviderFilter{{Q: "marsupial"}, {Q: "quokka"}, {Capability: "finance"}, {Region: "midlands"}, {Size: market.SizeSmall}} {
+				for _, f := range []market.ProviderFilter{{Q: "marsupial"}, {Q: "quokka"}, {Capability: "finance"}, {Region: "midlands"}, {Size: market.SizeSmall},
+					// A search with filters finds its matches by the facets
+					// the migration to windows wrote.
+					{Q: "quokka", Capability: "finance", Region: "midlands", Size: market.SizeSmall, Sector: market.SectorIndependent}} {
 					if !found(t, listed, f) {
 						t.Errorf("not found by %+v", f)
 					}
@@ -120,12 +124,17 @@ func TestMigrateEmptyListings(t *testing.T) {
 						t.Errorf("%s not found after the migration", q)
 					}
 				}
-				if found(t, listless, market.ProviderFilter{Region: "north_west"}) {
+				if found(t, listless, market.ProviderFilter{Region: "north_west"}) || found(t, listless, market.ProviderFilter{Q: "wombat", Region: "north_west"}) {
 					t.Errorf("the edited listing is still in its organisation's other region")
 				}
+				if !found(t, listless, market.ProviderFilter{Q: "wombat", Region: "london", Capability: "hr_od", Size: market.SizeMicro}) {
+					t.Errorf("the edited listing is not found by its new facets")
+				}
 				if db.Engine() == sqlstore.EngineSQLite {
-					if _, err := db.ExecContext(ctx, "INSERT INTO listing_fts (listing_fts) VALUES ('integrity-check')"); err != nil {
-						t.Errorf("full-text index: %v", err)
+					for _, fts := range []string{"listing_fts", "listing_facets"} {
+						if _, err := db.ExecContext(ctx, "INSERT INTO "+fts+" ("+fts+") VALUES ('integrity-check')"); err != nil {
+							t.Errorf("full-text index %s: %v", fts, err)
+						}
 					}
 					rows, err := db.QueryContext(ctx, "PRAGMA foreign_key_check")
 					if err != nil {

@@ -309,13 +309,13 @@ func writeOrganisations(ins bulkInsert, timeArg func(time.Time) any, orgs []*mar
 func writeListings(ins bulkInsert, timeArg func(time.Time) any, orgs []*market.Organisation, ls []*market.Listing) error {
 	err := ins("listings", []string{"org_id", "summary", "size", "day_rate_min_pence", "day_rate_max_pence",
 		"accreditations", "case_studies", "contact", "search_name", "search_capabilities",
-		"search_case_studies", "version", "updated_at"}, len(ls),
+		"search_case_studies", "search_facets", "version", "updated_at"}, len(ls),
 		func(i int) []any {
 			o, l := orgs[i], ls[i]
 			r := toListingRow(l)
 			return []any{o.ID, l.Summary, string(l.Size), l.DayRateMinPence, l.DayRateMaxPence,
 				r.accreditations, r.caseStudies, r.contact, o.Name, r.searchCapabilities,
-				r.searchCaseStudies, l.Version, timeArg(l.UpdatedAt)}
+				r.searchCaseStudies, searchFacets(o.Sector, l), l.Version, timeArg(l.UpdatedAt)}
 		})
 	if err != nil {
 		return err

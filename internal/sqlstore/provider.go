@@ -1,8 +1,10 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -38,9 +40,19 @@ const (
 	cursorByScore = "r"
 )
 
+// searchWindow is how many matches a search ranks at once. Ranking costs
+// the engines' relevance function on every row ranked, so a search ranks
+// the searchWindow newest matching listings (by lid), pages through them
+// by relevance, then ranks the next window of older ones: a common word
+// costs what a rare one does, and every match is reached by paging. A
+// search with no more matches than this ranks them all at once, as one
+// ordering by relevance.
+const searchWindow = 500
+
 // ListProviders returns one page of active suppliers matching f. Without
 // search terms they are ordered by name then ID; with terms, by relevance
-// then ID. A q with no words in it (only punctuation) filters nothing.
+// then ID, within windows of searchWindow matches, newest first. A q with
+// no words in it (only punctuation) filters nothing.
 func (s *ProviderStore) ListProviders(ctx context.Context, f market.ProviderFilter) (market.ProviderPage, error) {
 	pageSize := f.PageSize
 	if pageSize <= 0 {
@@ -48,68 +60,270 @@ func (s *ProviderStore) ListProviders(ctx context.Context, f market.ProviderFilt
 	}
 	pageSize = min(pageSize, market.MaxPageSize)
 	terms := searchTerms(f.Q)
-
-	var after []string
-	if f.Cursor != "" {
-		keys, err := market.DecodeCursor(f.Cursor)
-		if err != nil {
-			return market.ProviderPage{}, err
-		}
-		want := cursorByName
-		if len(terms) > 0 {
-			want = cursorByScore
-		}
-		if len(keys) != 3 || keys[0] != want {
-			return market.ProviderPage{}, market.Invalid("cursor", "does not belong to this search")
-		}
-		after = keys[1:]
+	var (
+		page market.ProviderPage
+		ids  []string
+		err  error
+	)
+	if len(terms) > 0 {
+		ids, page.NextCursor, err = s.search(ctx, f, terms, pageSize)
+	} else {
+		ids, page.NextCursor, err = s.byName(ctx, f, pageSize)
 	}
-
-	// The page is found on the sort keys alone, so that a search or filter
-	// matching many rows sorts small tuples; the rows of the page are read
-	// after, by ID.
-	query, args, err := s.listQuery(f, terms, after, pageSize)
 	if err != nil {
 		return market.ProviderPage{}, err
-	}
-	var ids, keys []string
-	err = eachRow(ctx, s.db, query, args, func(sc scanner) error {
-		var id, nameKey string
-		var score float64
-		dest := []any{&id, &nameKey}
-		if len(terms) > 0 {
-			dest[1] = &score
-		}
-		if err := sc.Scan(dest...); err != nil {
-			return err
-		}
-		if len(terms) > 0 {
-			// The shortest form that parses back to the same float64, so
-			// the next page starts exactly after this row.
-			nameKey = strconv.FormatFloat(score, 'g', -1, 64)
-		}
-		ids = append(ids, id)
-		keys = append(keys, nameKey)
-		return nil
-	})
-	if err != nil {
-		return market.ProviderPage{}, s.db.translate(err)
-	}
-
-	var page market.ProviderPage
-	if len(ids) > pageSize {
-		ids = ids[:pageSize]
-		kind := cursorByName
-		if len(terms) > 0 {
-			kind = cursorByScore
-		}
-		page.NextCursor = market.EncodeCursor(kind, keys[pageSize-1], ids[pageSize-1])
 	}
 	page.Items, err = getProviders(ctx, s.db, ids, true)
 	if err != nil {
 		return market.ProviderPage{}, s.db.translate(err)
 	}
 	return page, nil
+}
+
+// byName finds the IDs of a page in name order, and the next cursor. The
+// page is found on the sort keys alone; its rows are read after, by ID.
+func (s *ProviderStore) byName(ctx context.Context, f market.ProviderFilter, pageSize int) ([]string, string, error) {
+	query, args, err := s.nameQuery(f, pageSize)
+	if err != nil {
+		return nil, "", err
+	}
+	var ids, keys []string
+	err = eachRow(ctx, s.db, query, args, func(sc scanner) error {
+		var id, nameKey string
+		if err := sc.Scan(&id, &nameKey); err != nil {
+			return err
+		}
+		ids = append(ids, id)
+		keys = append(keys, nameKey)
+		return nil
+	})
+	if err != nil {
+		return nil, "", s.db.translate(err)
+	}
+	if len(ids) <= pageSize {
+		return ids, "", nil
+	}
+	return ids[:pageSize], market.EncodeCursor(cursorByName, keys[pageSize-1], ids[pageSize-1]), nil
+}
+
+// nameQuery builds the page query of byName: the filters, the keyset
+// condition after f's cursor, and one row more than a page.
+func (s *ProviderStore) nameQuery(f market.ProviderFilter, pageSize int) (string, []any, error) {
+	var after []string
+	if f.Cursor != "" {
+		keys, err := market.DecodeCursor(f.Cursor)
+		if err != nil {
+			return "", nil, err
+		}
+		if len(keys) != 3 || keys[0] != cursorByName {
+			return "", nil, market.Invalid("cursor", "does not belong to this search")
+		}
+		after = keys[1:]
+	}
+	var b strings.Builder
+	b.WriteString("SELECT o.id, o.name_key FROM organisations o JOIN listings l ON l.org_id = o.id WHERE " + inDirectory)
+	args := filterSQL(&b, f)
+	if after != nil {
+		// A row-value comparison, which both planners turn into one
+		// index range.
+		b.WriteString(" AND (o.name_key, o.id) > (?, ?)")
+		args = append(args, after[0], after[1])
+	}
+	b.WriteString(" ORDER BY o.name_key, o.id LIMIT ?")
+	args = append(args, pageSize+1)
+	return b.String(), args, nil
+}
+
+// filterSQL writes f's filters on organisations o and listings l, each
+// after " AND ", and returns their arguments.
+func filterSQL(b *strings.Builder, f market.ProviderFilter) []any {
+	var args []any
+	if f.Sector != "" {
+		b.WriteString(" AND o.sector = ?")
+		args = append(args, string(f.Sector))
+	}
+	if f.Size != "" {
+		b.WriteString(" AND l.size = ?")
+		args = append(args, string(f.Size))
+	}
+	if f.Capability != "" {
+		b.WriteString(" AND EXISTS (SELECT 1 FROM listing_capabilities lc WHERE lc.org_id = o.id AND lc.capability = ?)")
+		args = append(args, f.Capability)
+	}
+	if f.Region != "" {
+		b.WriteString(" AND EXISTS (SELECT 1 FROM listing_regions lr WHERE lr.org_id = o.id AND lr.region = ?)")
+		args = append(args, f.Region)
+	}
+	return args
+}
+
+// searchAfter is where a page of a search starts: in the window of
+// listings below lid hi (0: the newest window), after the row of score and
+// id (none when !set).
+type searchAfter struct {
+	hi    int64
+	set   bool
+	score float64
+	id    string
+}
+
+// decodeSearchCursor reads a search cursor: "r", the window, the score and
+// the ID of the last row. A cursor of before windows ("r", score, ID) is
+// read as one in the newest window.
+func decodeSearchCursor(cursor string) (searchAfter, error) {
+	if cursor == "" {
+		return searchAfter{}, nil
+	}
+	keys, err := market.DecodeCursor(cursor)
+	if err != nil {
+		return searchAfter{}, err
+	}
+	if len(keys) < 3 || len(keys) > 4 || keys[0] != cursorByScore {
+		return searchAfter{}, market.Invalid("cursor", "does not belong to this search")
+	}
+	bad := market.Invalid("cursor", "is not a cursor this API gave out")
+	a := searchAfter{set: true, id: keys[len(keys)-1]}
+	if len(keys) == 4 {
+		if a.hi, err = strconv.ParseInt(keys[1], 10, 64); err != nil || a.hi < 0 {
+			return searchAfter{}, bad
+		}
+	}
+	a.score, err = strconv.ParseFloat(keys[len(keys)-2], 64)
+	if err != nil || math.IsNaN(a.score) || math.IsInf(a.score, 0) {
+		return searchAfter{}, bad
+	}
+	return a, nil
+}
+
+// candidate is a match of a search window: its listing, its relevance,
+// and its organisation's ID when it is in the directory and passes the
+// filters ("" otherwise).
+type candidate struct {
+	lid   int64
+	score float64
+	id    string
+}
+
+// search finds the IDs of a page of a search, window after window until
+// the page is full or the matches run out, and the next cursor.
+func (s *ProviderStore) search(ctx context.Context, f market.ProviderFilter, terms []string, pageSize int) ([]string, string, error) {
+	after, err := decodeSearchCursor(f.Cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	var (
+		page []candidate
+		his  []int64 // the window of each row of page
+	)
+	for {
+		query, args := s.windowQuery(f, terms, after.hi)
+		var cands []candidate
+		var raw int
+		lowest := int64(math.MaxInt64)
+		err := eachRow(ctx, s.db, query, args, func(sc scanner) error {
+			var c candidate
+			if err := sc.Scan(&c.lid, &c.score, &c.id); err != nil {
+				return err
+			}
+			raw++
+			lowest = min(lowest, c.lid)
+			if c.id != "" {
+				cands = append(cands, c)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, "", s.db.translate(err)
+		}
+		slices.SortFunc(cands, func(a, b candidate) int {
+			if c := cmp.Compare(b.score, a.score); c != 0 {
+				return c
+			}
+			return strings.Compare(a.id, b.id)
+		})
+		for _, c := range cands {
+			if after.set && (c.score > after.score || (c.score == after.score && c.id <= after.id)) {
+				continue
+			}
+			page = append(page, c)
+			his = append(his, after.hi)
+			if len(page) > pageSize {
+				break
+			}
+		}
+		if len(page) > pageSize || raw < searchWindow {
+			break
+		}
+		after = searchAfter{hi: lowest}
+	}
+	ids := make([]string, 0, min(len(page), pageSize))
+	for _, c := range page[:min(len(page), pageSize)] {
+		ids = append(ids, c.id)
+	}
+	if len(page) <= pageSize {
+		return ids, "", nil
+	}
+	last := page[pageSize-1]
+	// The shortest form that parses back to the same float64, so the next
+	// page starts exactly after this row.
+	return ids, market.EncodeCursor(cursorByScore, strconv.FormatInt(his[pageSize-1], 10),
+		strconv.FormatFloat(last.score, 'g', -1, 64), last.id), nil
+}
+
+// windowQuery builds the query of one window of a search: the
+// searchWindow newest listings below lid hi (any, when 0) that match the
+// terms and carry the filters' facets, each with its relevance and, when
+// it is in the directory and passes the filters, its organisation's ID.
+// Only the window is ranked: the relevance function runs on its rows
+// alone.
+func (s *ProviderStore) windowQuery(f market.ProviderFilter, terms []string, hi int64) (string, []any) {
+	var (
+		b    strings.Builder
+		args []any
+	)
+	var caps, regions []string
+	if f.Capability != "" {
+		caps = []string{f.Capability}
+	}
+	if f.Region != "" {
+		regions = []string{f.Region}
+	}
+	facets := facetTokens(f.Sector, f.Size, caps, regions)
+	if s.db.engine == EnginePostgres {
+		tq := tsQueryPostgres(terms)
+		b.WriteString(`SELECT l.lid, ts_rank(l.search, to_tsquery('english', ?))::float8, COALESCE(o.id, '')
+			FROM (SELECT lid FROM listings WHERE search @@ to_tsquery('english', ?)`)
+		args = append(args, tq, tq)
+		if len(facets) > 0 {
+			b.WriteString(" AND string_to_array(search_facets, ' ') @> ?::text[]")
+			args = append(args, facets)
+		}
+		if hi > 0 {
+			b.WriteString(" AND lid < ?")
+			args = append(args, hi)
+		}
+		b.WriteString(" ORDER BY lid DESC LIMIT ?) w")
+	} else {
+		b.WriteString(`SELECT w.lid, w.score, COALESCE(o.id, '')
+			FROM (SELECT rowid AS lid, -bm25(listing_fts, 10.0, 5.0, 2.0, 1.0) AS score
+				FROM listing_fts WHERE listing_fts MATCH ?`)
+		args = append(args, ftsQuerySQLite(terms))
+		if len(facets) > 0 {
+			b.WriteString(" AND rowid IN (SELECT rowid FROM listing_facets WHERE listing_facets MATCH ?)")
+			args = append(args, ftsFacetsSQLite(facets))
+		}
+		if hi > 0 {
+			b.WriteString(" AND rowid < ?")
+			args = append(args, hi)
+		}
+		b.WriteString(" ORDER BY rowid DESC LIMIT ?) w")
+	}
+	args = append(args, searchWindow)
+	// The filters are tested again on the window's rows: the facets find
+	// them, the tables decide.
+	b.WriteString(" JOIN listings l ON l.lid = w.lid LEFT JOIN organisations o ON o.id = l.org_id AND " + inDirectory)
+	args = append(args, filterSQL(&b, f)...)
+	return b.String(), args
 }
 
 // getProviders reads the suppliers ids with their listings, in the order
@@ -216,13 +430,20 @@ func (s *ProviderStore) UpdateListing(ctx context.Context, id string, l market.L
 	var p market.Provider
 	err := s.db.InTx(ctx, func(tx *Tx) error {
 		row := toListingRow(&l)
+		var sector market.Sector
+		err := tx.QueryRowContext(ctx, "SELECT sector FROM organisations WHERE id = ? AND kind = 'supplier'", id).Scan(&sector)
+		if isNoRows(err) {
+			return market.Errorf(market.ENOTFOUND, "No provider %q.", id)
+		} else if err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE listings SET summary = ?, size = ?,
 			day_rate_min_pence = ?, day_rate_max_pence = ?, accreditations = ?, case_studies = ?,
-			contact = ?, search_capabilities = ?, search_case_studies = ?,
+			contact = ?, search_capabilities = ?, search_case_studies = ?, search_facets = ?,
 			version = version + 1, updated_at = ?
 			WHERE org_id = ? AND version = ?`,
 			l.Summary, string(l.Size), l.DayRateMinPence, l.DayRateMaxPence, row.accreditations,
-			row.caseStudies, row.contact, row.searchCapabilities, row.searchCaseStudies,
+			row.caseStudies, row.contact, row.searchCapabilities, row.searchCaseStudies, searchFacets(sector, &l),
 			s.db.timeArg(now(s.clock)), id, ifVersion)
 		if err != nil {
 			return err
@@ -254,70 +475,4 @@ func (s *ProviderStore) UpdateListing(ctx context.Context, id string, l market.L
 		return market.Provider{}, s.db.translate(err)
 	}
 	return p, nil
-}
-
-// listQuery builds the page query of ListProviders: the filters, the
-// keyset condition after the cursor's keys, and one row more than a page.
-func (s *ProviderStore) listQuery(f market.ProviderFilter, terms, after []string, pageSize int) (string, []any, error) {
-	var (
-		b    strings.Builder
-		args []any
-	)
-	// score is the relevance of a row, higher first. On PostgreSQL it is
-	// computed in the outer query, so only for rows that pass the filters.
-	score := "s.score"
-	switch {
-	case len(terms) == 0:
-		b.WriteString("SELECT o.id, o.name_key FROM organisations o JOIN listings l ON l.org_id = o.id")
-	case s.db.engine == EnginePostgres:
-		score = "ts_rank(l.search, tq)::float8"
-		b.WriteString("SELECT o.id, " + score + ` FROM to_tsquery('english', ?) tq
-			JOIN listings l ON l.search @@ tq JOIN organisations o ON o.id = l.org_id`)
-		args = append(args, tsQueryPostgres(terms))
-	default:
-		b.WriteString(`SELECT o.id, s.score FROM (SELECT rowid AS lid, -bm25(listing_fts, 10.0, 5.0, 2.0, 1.0) AS score
-			FROM listing_fts WHERE listing_fts MATCH ?) s
-			JOIN listings l ON l.lid = s.lid JOIN organisations o ON o.id = l.org_id`)
-		args = append(args, ftsQuerySQLite(terms))
-	}
-	b.WriteString(" WHERE " + inDirectory)
-	if f.Sector != "" {
-		b.WriteString(" AND o.sector = ?")
-		args = append(args, string(f.Sector))
-	}
-	if f.Size != "" {
-		b.WriteString(" AND l.size = ?")
-		args = append(args, string(f.Size))
-	}
-	if f.Capability != "" {
-		b.WriteString(" AND EXISTS (SELECT 1 FROM listing_capabilities lc WHERE lc.org_id = o.id AND lc.capability = ?)")
-		args = append(args, f.Capability)
-	}
-	if f.Region != "" {
-		b.WriteString(" AND EXISTS (SELECT 1 FROM listing_regions lr WHERE lr.org_id = o.id AND lr.region = ?)")
-		args = append(args, f.Region)
-	}
-	if len(terms) > 0 {
-		if after != nil {
-			last, err := strconv.ParseFloat(after[0], 64)
-			if err != nil || math.IsNaN(last) || math.IsInf(last, 0) {
-				return "", nil, market.Invalid("cursor", "is not a cursor this API gave out")
-			}
-			b.WriteString(" AND (" + score + " < ? OR (" + score + " = ? AND o.id > ?))")
-			args = append(args, last, last, after[1])
-		}
-		b.WriteString(" ORDER BY " + score + " DESC, o.id")
-	} else {
-		if after != nil {
-			// A row-value comparison, which both planners turn into one
-			// index range.
-			b.WriteString(" AND (o.name_key, o.id) > (?, ?)")
-			args = append(args, after[0], after[1])
-		}
-		b.WriteString(" ORDER BY o.name_key, o.id")
-	}
-	b.WriteString(" LIMIT ?")
-	args = append(args, pageSize+1)
-
-	return b.String(), args, nil
 }

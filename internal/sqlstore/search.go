@@ -4,6 +4,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/csmarket/csmarket/internal/market"
 )
 
 // maxSearchTerms bounds the work one query can ask of the full-text index.
@@ -101,4 +103,41 @@ func tsQueryPostgres(terms []string) string {
 		b.WriteString(":*")
 	}
 	return b.String()
+}
+
+// searchFacets is a listing's facet text (listings.search_facets): a
+// token for each thing the directory filters on, in the form the filters
+// match (facetTokens), so that a filtered search finds its matches in an
+// index instead of testing each one.
+func searchFacets(sector market.Sector, l *market.Listing) string {
+	return strings.Join(facetTokens(sector, l.Size, l.Capabilities, l.Regions), " ")
+}
+
+// facetTokens are the facets of a sector, size, capabilities and regions,
+// each left out when empty.
+func facetTokens(sector market.Sector, size market.Size, caps, regions []string) []string {
+	var ts []string
+	if sector != "" {
+		ts = append(ts, "sector:"+string(sector))
+	}
+	if size != "" {
+		ts = append(ts, "size:"+string(size))
+	}
+	for _, c := range caps {
+		ts = append(ts, "cap:"+c)
+	}
+	for _, r := range regions {
+		ts = append(ts, "region:"+r)
+	}
+	return ts
+}
+
+// ftsFacetsSQLite builds an FTS5 query of listing_facets matching rows
+// with every facet, each a quoted string (a quote in one doubled).
+func ftsFacetsSQLite(facets []string) string {
+	quoted := make([]string, len(facets))
+	for i, f := range facets {
+		quoted[i] = `"` + strings.ReplaceAll(f, `"`, `""`) + `"`
+	}
+	return strings.Join(quoted, " ")
 }

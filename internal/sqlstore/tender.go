@@ -389,6 +389,50 @@ const tenderStatusSQL = `CASE
 // filters nothing. EINVALID naming "cursor" for a cursor this list did not
 // give out.
 func (s *TenderStore) ListTenders(ctx context.Context, f market.TenderFilter) (market.TenderPage, error) {
+	query, args, pageSize, err := s.listQuery(f)
+	if err != nil {
+		return market.TenderPage{}, err
+	}
+
+	var (
+		items  []market.Tender
+		listed []time.Time
+	)
+	err = eachRow(ctx, s.db, query, args, func(sc scanner) error {
+		var r tenderRow
+		var at time.Time
+		if err := sc.Scan(append(r.dest(), timeCol{&at})...); err != nil {
+			return err
+		}
+		if err := r.finish(); err != nil {
+			return err
+		}
+		items = append(items, r.t)
+		listed = append(listed, at)
+		return nil
+	})
+	if err != nil {
+		return market.TenderPage{}, s.db.translate(err)
+	}
+	var page market.TenderPage
+	if len(items) > pageSize {
+		items = items[:pageSize]
+		page.NextCursor = market.EncodeCursor(cursorTenders, listed[pageSize-1].Format(timeLayout), items[pageSize-1].ID)
+	}
+	if items == nil {
+		items = []market.Tender{}
+	}
+	if err := loadTenderParts(ctx, s.db, items); err != nil {
+		return market.TenderPage{}, s.db.translate(err)
+	}
+	page.Items = items
+	return page, nil
+}
+
+// listQuery builds the page query of ListTenders: the filters, the keyset
+// condition after f's cursor, and one row more than the page size it
+// returns.
+func (s *TenderStore) listQuery(f market.TenderFilter) (string, []any, int, error) {
 	pageSize := f.PageSize
 	if pageSize <= 0 {
 		pageSize = market.DefaultPageSize
@@ -434,54 +478,21 @@ func (s *TenderStore) ListTenders(ctx context.Context, f market.TenderFilter) (m
 	if f.Cursor != "" {
 		keys, err := market.DecodeCursor(f.Cursor)
 		if err != nil {
-			return market.TenderPage{}, err
+			return "", nil, 0, err
 		}
 		if len(keys) != 3 || keys[0] != cursorTenders {
-			return market.TenderPage{}, market.Invalid("cursor", "does not belong to this list")
+			return "", nil, 0, market.Invalid("cursor", "does not belong to this list")
 		}
 		after, err := time.Parse(timeLayout, keys[1])
 		if err != nil {
-			return market.TenderPage{}, market.Invalid("cursor", "is not a cursor this API gave out")
+			return "", nil, 0, market.Invalid("cursor", "is not a cursor this API gave out")
 		}
 		b.WriteString(" AND (t.listed_at, t.id) < (?, ?)")
 		args = append(args, s.db.timeArg(after), keys[2])
 	}
 	b.WriteString(" ORDER BY t.listed_at DESC, t.id DESC LIMIT ?")
 	args = append(args, pageSize+1)
-
-	var (
-		items  []market.Tender
-		listed []time.Time
-	)
-	err := eachRow(ctx, s.db, b.String(), args, func(sc scanner) error {
-		var r tenderRow
-		var at time.Time
-		if err := sc.Scan(append(r.dest(), timeCol{&at})...); err != nil {
-			return err
-		}
-		if err := r.finish(); err != nil {
-			return err
-		}
-		items = append(items, r.t)
-		listed = append(listed, at)
-		return nil
-	})
-	if err != nil {
-		return market.TenderPage{}, s.db.translate(err)
-	}
-	var page market.TenderPage
-	if len(items) > pageSize {
-		items = items[:pageSize]
-		page.NextCursor = market.EncodeCursor(cursorTenders, listed[pageSize-1].Format(timeLayout), items[pageSize-1].ID)
-	}
-	if items == nil {
-		items = []market.Tender{}
-	}
-	if err := loadTenderParts(ctx, s.db, items); err != nil {
-		return market.TenderPage{}, s.db.translate(err)
-	}
-	page.Items = items
-	return page, nil
+	return b.String(), args, pageSize, nil
 }
 
 // nullStringArg converts s to a nullable column's value, "" to NULL.
