@@ -36,7 +36,15 @@ func main() {
 	large := flag.Int("large", 100_000, "providers in the large directory")
 	redisURL := flag.String("redis", os.Getenv("CSM_REDIS_URL"), "also measure through this Redis (empty: skip)")
 	only := flag.Bool("comparison-only", false, "measure only the comparison against the cached list")
+	misses := addMissesFlags(flag.CommandLine)
 	flag.Parse()
+	if misses.run {
+		if err := misses.bench(); err != nil {
+			fmt.Fprintln(os.Stderr, "csmbench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	b := &bench{bin: *bin, dur: *dur, conns: *conns, rounds: *rounds, comparisonOnly: *only}
 	if err := b.main(*large, *redisURL); err != nil {
 		fmt.Fprintln(os.Stderr, "csmbench:", err)
