@@ -342,6 +342,7 @@ func (s *server) routes() *gin.Engine {
 	if s.cors != nil {
 		e.Use(s.corsHeaders)
 	}
+	e.Use(s.consistency)
 	e.NoRoute(s.noRoute)
 	e.NoMethod(s.noMethod)
 

@@ -335,7 +335,7 @@ func (s *server) getJWKS(c *gin.Context) {
 	h := c.Writer.Header()
 	h["Etag"] = []string{s.jwksETag}
 	h["Cache-Control"] = jwksCacheControl
-	if inm := c.Request.Header["If-None-Match"]; len(inm) > 0 && etagListMatches(inm, s.jwksETag) {
+	if inm := c.Request.Header["If-None-Match"]; len(inm) > 0 && cache.ETagMatches(inm, s.jwksETag) {
 		c.Writer.WriteHeader(http.StatusNotModified)
 		c.Writer.WriteHeaderNow()
 		return

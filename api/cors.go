@@ -11,8 +11,8 @@ import (
 // only the configured origins, matched exactly, are answered.
 var (
 	corsAllowMethods  = []string{"GET, HEAD, POST, PUT, PATCH, DELETE"}
-	corsAllowHeaders  = []string{"Authorization, Content-Type, If-Match, If-None-Match, Idempotency-Key, X-Request-ID"}
-	corsExposeHeaders = []string{"ETag, Idempotent-Replayed, Location, Retry-After, X-Request-ID"}
+	corsAllowHeaders  = []string{"Authorization, Consistency-Token, Content-Type, If-Match, If-None-Match, Idempotency-Key, X-Request-ID"}
+	corsExposeHeaders = []string{"Consistency-Token, ETag, Idempotent-Replayed, Location, Retry-After, X-Request-ID"}
 	corsMaxAge        = []string{"600"}
 )
 

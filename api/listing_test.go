@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -147,12 +148,22 @@ func update200Visible(t *testing.T, e *acctEnv, w *world) {
 // secondHandler is another API over e's store, as a second process is:
 // its own accounts (wrapped as cmd wraps them) and limiter, and with
 // TEST_REDIS_URL its own cache on a Redis shared with e's (which it then
-// rebuilds onto that Redis too).
+// rebuilds onto that Redis too). Its cache asks Redis on every hit, so
+// that a write through e shows on it at once; secondNearHandler's serves
+// from its near-cache, as a replica does.
 func (e *acctEnv) secondHandler(tb testing.TB) http.Handler {
+	return e.second(tb, -1)
+}
+
+func (e *acctEnv) secondNearHandler(tb testing.TB) http.Handler {
+	return e.second(tb, 0)
+}
+
+func (e *acctEnv) second(tb testing.TB, nearBound time.Duration) http.Handler {
 	tb.Helper()
 	c := e.cache
 	if rdb, prefix := redisIfSet(tb); rdb != nil {
-		c = cache.New(cache.Options{Redis: rdb, Prefix: prefix})
+		c = cache.New(cache.Options{Redis: rdb, Prefix: prefix, NearBound: nearBound})
 		tb.Cleanup(func() { c.Close() })
 		mine := cache.New(cache.Options{Redis: rdb, Prefix: prefix})
 		tb.Cleanup(func() { mine.Close() })

@@ -379,7 +379,7 @@ func writeTender(c *gin.Context, status int, r tenderResponse) {
 	h["Etag"] = []string{etag}
 	h["Cache-Control"] = noStore
 	if inm := c.Request.Header["If-None-Match"]; status == http.StatusOK && c.Request.Method == http.MethodGet &&
-		len(inm) > 0 && etagListMatches(inm, etag) {
+		len(inm) > 0 && cache.ETagMatches(inm, etag) {
 		c.Writer.WriteHeader(http.StatusNotModified)
 		c.Writer.WriteHeaderNow()
 		return
@@ -473,22 +473,12 @@ func (s *server) servePublic(c *gin.Context, key string, cacheable bool, load fu
 	if !cacheable {
 		ttl = 0
 	}
-	e, err := s.cache.FetchUntil(c.Request.Context(), cache.NSTenders, key, ttl, s.now, load)
+	e, err := s.cache.FetchUntil(viewContext(c), cache.NSTenders, key, ttl, s.now, load)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	h := c.Writer.Header()
-	h["Etag"] = []string{e.ETag}
-	h["Cache-Control"] = publicRevalidate
-	if inm := c.Request.Header["If-None-Match"]; len(inm) > 0 && etagListMatches(inm, e.ETag) {
-		c.Writer.WriteHeader(http.StatusNotModified)
-		c.Writer.WriteHeaderNow()
-		return
-	}
-	h["Content-Type"] = jsonContentType
-	c.Writer.WriteHeader(http.StatusOK)
-	c.Writer.Write(e.Body)
+	writeView(c, e)
 }
 
 // tenderParams names the query parameters of GET /api/v1/tenders.

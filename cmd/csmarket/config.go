@@ -24,9 +24,11 @@ type Config struct {
 	Addr            string
 	DatabaseURL     string
 	RedisURL        string
+	PprofAddr       string
 	RedisTimeout    time.Duration
 	LogLevel        slog.Level
 	CacheTTL        time.Duration
+	NearBound       time.Duration
 	MaxBodyBytes    int64
 	ShutdownTimeout time.Duration
 
@@ -75,6 +77,15 @@ var settings = []setting{
 		c.Addr = v
 		return nil
 	}},
+	{"CSM_PPROF_ADDR", "", "if set, serve Go's profiles (/debug/pprof/) on this separate address, e.g. 127.0.0.1:6060; never expose it", func(c *Config, v string) error {
+		if v != "" {
+			if _, _, err := net.SplitHostPort(v); err != nil {
+				return fmt.Errorf("must be host:port, e.g. 127.0.0.1:6060")
+			}
+		}
+		c.PprofAddr = v
+		return nil
+	}},
 	{"CSM_DATABASE_URL", "sqlite:data/csmarket.db", "store: sqlite:PATH (embedded) or postgres://user@host:port/db", func(c *Config, v string) error {
 		if !strings.HasPrefix(v, "sqlite:") && !strings.HasPrefix(v, "file:") &&
 			!strings.HasPrefix(v, "postgres://") && !strings.HasPrefix(v, "postgresql://") {
@@ -94,6 +105,7 @@ var settings = []setting{
 		return nil
 	}},
 	{"CSM_REDIS_TIMEOUT", "50ms", "longest wait for one Redis call before the store answers instead", durationSetting(func(c *Config) *time.Duration { return &c.RedisTimeout }, time.Millisecond)},
+	{"CSM_CACHE_NEAR_BOUND", "100ms", "on one Redis server, how much older than the latest write a view served from a replica's own memory may be (pub/sub invalidation); 0s asks Redis on every hit", durationSetting(func(c *Config) *time.Duration { return &c.NearBound }, 0)},
 	{"CSM_CACHE_TTL", "60s", "how long a public view is kept (with 10% jitter); writes invalidate at once", durationSetting(func(c *Config) *time.Duration { return &c.CacheTTL }, time.Second)},
 	{"CSM_LOG_LEVEL", "info", "debug, info, warn or error", func(c *Config, v string) error {
 		return c.LogLevel.UnmarshalText([]byte(v))

@@ -379,7 +379,9 @@ func TestFaultCacheSlowThenDown(t *testing.T) {
 		if p.n503 > 0 {
 			t.Errorf("Redis %s: %d public reads answered 503", name, p.n503)
 		}
-		if p.maxTook > time.Second {
+		// A hang would take the client's timeout; one slow read on a
+		// loaded machine (a cold view, a pause) is not one.
+		if p.maxTook > 5*time.Second {
 			t.Errorf("Redis %s: a public read took %v", name, p.maxTook)
 		}
 		// One round trip through the slow proxy is 400 ms: reads that

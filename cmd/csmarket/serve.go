@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"sync"
 	"time"
 
@@ -174,6 +175,14 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
+	if cfg.PprofAddr != "" {
+		stopPprof, err := servePprof(cfg.PprofAddr, log)
+		if err != nil {
+			_ = srv.Close()
+			return err
+		}
+		defer stopPprof()
+	}
 	log.Info("listening", "addr", ln.Addr().String(), "store", db.Engine(), "cache", cacheKind(cfg), "levy_invoicing", policy.Invoicing)
 	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
 	var workers sync.WaitGroup
@@ -205,6 +214,26 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	return nil
 }
 
+// servePprof serves Go's runtime profiles on their own listener, apart
+// from the API's, so that they are reachable only where the operator binds
+// them.
+func servePprof(addr string, log *slog.Logger) (func(), error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on CSM_PPROF_ADDR %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	log.Info("profiles served", "addr", ln.Addr().String())
+	return func() { _ = srv.Close() }, nil
+}
+
 // openStore opens the configured store and brings its schema up to date.
 func openStore(ctx context.Context, cfg Config) (*sqlstore.DB, error) {
 	db, err := sqlstore.Open(ctx, cfg.DatabaseURL)
@@ -234,7 +263,11 @@ func redisClient(cfg Config) (redis.UniversalClient, error) {
 // newCache returns the cache on Redis when rc is set and in process
 // otherwise.
 func newCache(cfg Config, rc redis.UniversalClient, reg prometheus.Registerer, log *slog.Logger) *cache.Cache {
-	return cache.New(cache.Options{Redis: rc, Registerer: reg, Timeout: cfg.RedisTimeout, Logger: log})
+	near := cfg.NearBound
+	if near == 0 {
+		near = -1 // ask Redis on every hit
+	}
+	return cache.New(cache.Options{Redis: rc, Registerer: reg, Timeout: cfg.RedisTimeout, NearBound: near, Logger: log})
 }
 
 const defaultKeyFile = "data/jwt-keys.pem"

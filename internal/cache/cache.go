@@ -113,6 +113,12 @@ type Options struct {
 	// Logger receives failures of Redis; nil means slog.Default().
 	Logger *slog.Logger
 
+	// NearBound is, on one Redis server, how stale a view this process
+	// serves from its near-cache without asking Redis may be (see
+	// listen.go); zero means DefaultNearBound, negative asks Redis on
+	// every hit. On a Redis Cluster every hit asks Redis.
+	NearBound time.Duration
+
 	// Now tells the time for in-process expiry and the breaker; nil means
 	// time.Now.
 	Now func() time.Time
@@ -141,7 +147,8 @@ type Cache struct {
 
 	flights singleflight.Group
 	br      breaker
-	used    sync.Map // ns -> true: the namespaces this process has used Redis for, which rejoin bumps
+	lis     *listener // nil: every hit on Redis asks Redis
+	used    sync.Map  // ns -> true: the namespaces this process has used Redis for, which rejoin bumps
 
 	pmu      sync.Mutex
 	pending  map[string]bool // namespaces whose bump Redis has not taken yet
@@ -201,6 +208,7 @@ func New(o Options) *Cache {
 	c.m = newMetrics(o.Registerer)
 	if c.rdb != nil {
 		warnUnboundedClient(c.rdb, c.log)
+		c.startListener(o.NearBound)
 	}
 	return c
 }

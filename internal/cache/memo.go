@@ -34,6 +34,10 @@ func (c *Cache) Generation(ctx context.Context, ns string) (int64, bool) {
 	if !c.usable(ctx, ns) {
 		return 0, false
 	}
+	if gen, ok := c.near(ctx, ns); ok {
+		return gen, true
+	}
+	epoch := c.epoch()
 	rctx, cancel := context.WithTimeout(ctx, c.timeout)
 	s, err := genScript.Run(rctx, c.rdb, []string{c.genKey(ns)}).Text()
 	cancel()
@@ -47,6 +51,7 @@ func (c *Cache) Generation(ctx context.Context, ns string) (int64, bool) {
 		return 0, false
 	}
 	c.succeeded()
+	c.heard(ns, gen, epoch)
 	return gen, true
 }
 

@@ -52,9 +52,17 @@ redis.call('PEXPIRE', KEYS[2], ARGV[4])
 return 1
 `)
 
+// bumpScript increments the generation and publishes "ns gen" (ARGV[2]
+// is ns) on the invalidation channel (ARGV[1]) in the same step, so that
+// a listener hears of every bump in the order Redis made them. The new
+// generation is read back as a string: a Lua number (a double) would round
+// it.
 var bumpScript = redis.NewScript(newGenLua + `
 if redis.call('EXISTS', KEYS[1]) == 0 then newgen(KEYS[1]) end
-return redis.call('INCR', KEYS[1])
+redis.call('INCR', KEYS[1])
+local g = redis.call('GET', KEYS[1])
+redis.call('PUBLISH', ARGV[1], ARGV[2] .. ' ' .. g)
+return g
 `)
 
 func (c *Cache) genKey(ns string) string { return c.prefix + "{" + ns + "}:gen" }
@@ -71,14 +79,22 @@ func (c *Cache) fetchRedis(ctx context.Context, ns, key string, ttl time.Duratio
 	var near int64
 	it, ok := c.items.Get(ik)
 	if ok && now < it.expires {
+		if gen, ok := c.near(ctx, ns); ok && gen == it.gen && etagsAllow(ctx, it.e.ETag) {
+			c.m.hit.Inc()
+			return it.e, nil
+		}
 		near = it.gen
 	}
+	epoch := c.epoch()
 	rctx, cancel := context.WithTimeout(ctx, c.timeout)
 	res, err := fetchScript.Run(rctx, c.rdb, []string{c.genKey(ns), c.valueKey(ns, key)}, near).Slice()
 	cancel()
 	var gen int64
 	if err == nil {
 		gen, err = parseFetch(res)
+	}
+	if err == nil {
+		c.heard(ns, gen, epoch)
 	}
 	if err != nil {
 		c.failed(ctx, "fetch", err)
@@ -134,10 +150,23 @@ func parseFetch(res []any) (int64, error) {
 	return gen, nil
 }
 
+// bump makes every view of ns stale on Redis, learns the new generation
+// here at once, and reports it to ctx's Collector.
 func (c *Cache) bump(ctx context.Context, ns string) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.timeout)
+	epoch := c.epoch()
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.timeout)
 	defer cancel()
-	return bumpScript.Run(ctx, c.rdb, []string{c.genKey(ns)}).Err()
+	s, err := bumpScript.Run(rctx, c.rdb, []string{c.genKey(ns)}, c.channel(), ns).Text()
+	if err != nil {
+		return err
+	}
+	gen, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return fmt.Errorf("cache: unexpected generation %q", s)
+	}
+	c.heard(ns, gen, epoch)
+	collect(ctx, ns, gen)
+	return nil
 }
 
 // usable reports whether this request may use Redis for ns: not while the

@@ -2944,9 +2944,22 @@ export interface components {
         RequestID: string;
         /** @description ETags the client holds (a list, or `*`); a match gives 304. */
         IfNoneMatch: string;
+        /**
+         * @description The `Consistency-Token` of an answer to a write, as given: the view
+         *     returned is at least as new as that write, whichever replica
+         *     answers. A token that cannot be read is a 400 naming
+         *     `Consistency-Token`.
+         */
+        ConsistencyToken: string;
     };
     requestBodies: never;
     headers: {
+        /**
+         * @description On an answer to a write that changed public or shared views: send it
+         *     back as the `Consistency-Token` header of later GETs to read this
+         *     write on any replica. Namespace:generation pairs; treat it as opaque.
+         */
+        ConsistencyToken: string;
         /** @description Strong entity tag of a public representation; absent on private ones. */
         OptionalETag: string;
         /**
@@ -3116,6 +3129,13 @@ export interface operations {
                 "X-Request-ID"?: components["parameters"]["RequestID"];
                 /** @description ETags the client holds (a list, or `*`); a match gives 304. */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+                /**
+                 * @description The `Consistency-Token` of an answer to a write, as given: the view
+                 *     returned is at least as new as that write, whichever replica
+                 *     answers. A token that cannot be read is a 400 naming
+                 *     `Consistency-Token`.
+                 */
+                "Consistency-Token"?: components["parameters"]["ConsistencyToken"];
             };
             path?: never;
             cookie?: never;
@@ -3147,6 +3167,7 @@ export interface operations {
                 };
             };
             304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };
@@ -3163,6 +3184,13 @@ export interface operations {
                 "X-Request-ID"?: components["parameters"]["RequestID"];
                 /** @description ETags the client holds (a list, or `*`); a match gives 304. */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+                /**
+                 * @description The `Consistency-Token` of an answer to a write, as given: the view
+                 *     returned is at least as new as that write, whichever replica
+                 *     answers. A token that cannot be read is a 400 naming
+                 *     `Consistency-Token`.
+                 */
+                "Consistency-Token"?: components["parameters"]["ConsistencyToken"];
             };
             path?: never;
             cookie?: never;
@@ -3193,6 +3221,7 @@ export interface operations {
                 };
             };
             304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };
@@ -3226,6 +3255,13 @@ export interface operations {
                 "X-Request-ID"?: components["parameters"]["RequestID"];
                 /** @description ETags the client holds (a list, or `*`); a match gives 304. */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+                /**
+                 * @description The `Consistency-Token` of an answer to a write, as given: the view
+                 *     returned is at least as new as that write, whichever replica
+                 *     answers. A token that cannot be read is a 400 naming
+                 *     `Consistency-Token`.
+                 */
+                "Consistency-Token"?: components["parameters"]["ConsistencyToken"];
             };
             path?: never;
             cookie?: never;
@@ -3301,6 +3337,13 @@ export interface operations {
                 "X-Request-ID"?: components["parameters"]["RequestID"];
                 /** @description ETags the client holds (a list, or `*`); a match gives 304. */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+                /**
+                 * @description The `Consistency-Token` of an answer to a write, as given: the view
+                 *     returned is at least as new as that write, whichever replica
+                 *     answers. A token that cannot be read is a 400 naming
+                 *     `Consistency-Token`.
+                 */
+                "Consistency-Token"?: components["parameters"]["ConsistencyToken"];
             };
             path: {
                 /** @description The provider organisation's ID. */
@@ -3323,6 +3366,7 @@ export interface operations {
                 };
             };
             304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
             404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
@@ -3987,6 +4031,13 @@ export interface operations {
                 "X-Request-ID"?: components["parameters"]["RequestID"];
                 /** @description ETags the client holds (a list, or `*`); a match gives 304. */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+                /**
+                 * @description The `Consistency-Token` of an answer to a write, as given: the view
+                 *     returned is at least as new as that write, whichever replica
+                 *     answers. A token that cannot be read is a 400 naming
+                 *     `Consistency-Token`.
+                 */
+                "Consistency-Token"?: components["parameters"]["ConsistencyToken"];
             };
             path?: never;
             cookie?: never;
@@ -4087,6 +4138,13 @@ export interface operations {
                 "X-Request-ID"?: components["parameters"]["RequestID"];
                 /** @description ETags the client holds (a list, or `*`); a match gives 304. */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+                /**
+                 * @description The `Consistency-Token` of an answer to a write, as given: the view
+                 *     returned is at least as new as that write, whichever replica
+                 *     answers. A token that cannot be read is a 400 naming
+                 *     `Consistency-Token`.
+                 */
+                "Consistency-Token"?: components["parameters"]["ConsistencyToken"];
             };
             path: {
                 /** @description The tender's ID. */
@@ -4109,6 +4167,7 @@ export interface operations {
                 };
             };
             304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
@@ -4268,6 +4327,13 @@ export interface operations {
                 "X-Request-ID"?: components["parameters"]["RequestID"];
                 /** @description ETags the client holds (a list, or `*`); a match gives 304. */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+                /**
+                 * @description The `Consistency-Token` of an answer to a write, as given: the view
+                 *     returned is at least as new as that write, whichever replica
+                 *     answers. A token that cannot be read is a 400 naming
+                 *     `Consistency-Token`.
+                 */
+                "Consistency-Token"?: components["parameters"]["ConsistencyToken"];
             };
             path: {
                 /** @description The tender's ID. */
@@ -4290,6 +4356,7 @@ export interface operations {
                 };
             };
             304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
@@ -4910,6 +4977,13 @@ export interface operations {
                  *     otherwise the server makes its own.
                  */
                 "X-Request-ID"?: components["parameters"]["RequestID"];
+                /**
+                 * @description The `Consistency-Token` of an answer to a write, as given: the view
+                 *     returned is at least as new as that write, whichever replica
+                 *     answers. A token that cannot be read is a 400 naming
+                 *     `Consistency-Token`.
+                 */
+                "Consistency-Token"?: components["parameters"]["ConsistencyToken"];
             };
             path: {
                 /** @description The tender's ID. */
@@ -5170,6 +5244,13 @@ export interface operations {
                 "X-Request-ID"?: components["parameters"]["RequestID"];
                 /** @description ETags the client holds (a list, or `*`); a match gives 304. */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+                /**
+                 * @description The `Consistency-Token` of an answer to a write, as given: the view
+                 *     returned is at least as new as that write, whichever replica
+                 *     answers. A token that cannot be read is a 400 naming
+                 *     `Consistency-Token`.
+                 */
+                "Consistency-Token"?: components["parameters"]["ConsistencyToken"];
             };
             path: {
                 /** @description The tender's ID. */
@@ -5192,6 +5273,7 @@ export interface operations {
                 };
             };
             304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
@@ -5211,6 +5293,13 @@ export interface operations {
                 "X-Request-ID"?: components["parameters"]["RequestID"];
                 /** @description ETags the client holds (a list, or `*`); a match gives 304. */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+                /**
+                 * @description The `Consistency-Token` of an answer to a write, as given: the view
+                 *     returned is at least as new as that write, whichever replica
+                 *     answers. A token that cannot be read is a 400 naming
+                 *     `Consistency-Token`.
+                 */
+                "Consistency-Token"?: components["parameters"]["ConsistencyToken"];
             };
             path?: never;
             cookie?: never;
@@ -5230,6 +5319,7 @@ export interface operations {
                 };
             };
             304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
