@@ -404,6 +404,9 @@ type EvaluationStore interface {
 	PutScores(ctx context.Context, scores []Score, ev AuditEvent) error
 	// ListScores returns every score of a tender.
 	ListScores(ctx context.Context, tenderID string) ([]Score, error)
+	// ListScoreValues returns every score of a tender without its
+	// justification and time, for the comparison.
+	ListScoreValues(ctx context.Context, tenderID string) ([]Score, error)
 	// PutModeration records (or replaces) a moderated score.
 	PutModeration(ctx context.Context, m *Moderation, ev AuditEvent) error
 	// ListModerations returns a tender's moderated scores.

@@ -309,42 +309,59 @@ func (s *Evaluations) Comparison(ctx context.Context, t *Tender, es []Evaluator)
 }
 
 func (s *Evaluations) comparison(ctx context.Context, t *Tender, es []Evaluator) (Comparison, error) {
-	bids, err := s.Tenders.ListBids(ctx, t.ID, "", false)
-	if err != nil {
-		return Comparison{}, err
-	}
-	orgs := map[string]Organisation{}
-	org := func(id string) (Organisation, error) {
-		if o, ok := orgs[id]; ok {
-			return o, nil
+	// The scores are most of the reading: they are read beside the bids
+	// and their suppliers, on a connection of their own.
+	var (
+		scores        []Score
+		mods          []Moderation
+		scoresErr     error
+		scoresRead    = make(chan struct{})
+		in            []BidInput
+		commissioners []Organisation
+	)
+	go func() {
+		defer close(scoresRead)
+		if scores, scoresErr = s.Store.ListScoreValues(ctx, t.ID); scoresErr == nil {
+			mods, scoresErr = s.Store.ListModerations(ctx, t.ID)
 		}
-		o, err := s.Users.GetOrganisation(ctx, id)
-		orgs[id] = o
-		return o, err
-	}
-	in := make([]BidInput, 0, len(bids))
-	for _, b := range bids {
-		o, err := org(b.SupplierID)
+	}()
+	err := func() error {
+		bids, err := s.Tenders.ListBids(ctx, t.ID, "", false)
 		if err != nil {
-			return Comparison{}, err
+			return err
 		}
-		in = append(in, BidInput{Bid: b, Supplier: o})
-	}
-	var commissioners []Organisation
-	for _, id := range t.Commissioners() {
-		o, err := org(id)
-		if err != nil {
-			return Comparison{}, err
+		orgs := map[string]Organisation{}
+		org := func(id string) (Organisation, error) {
+			if o, ok := orgs[id]; ok {
+				return o, nil
+			}
+			o, err := s.Users.GetOrganisation(ctx, id)
+			orgs[id] = o
+			return o, err
 		}
-		commissioners = append(commissioners, o)
-	}
-	scores, err := s.Store.ListScores(ctx, t.ID)
+		in = make([]BidInput, 0, len(bids))
+		for _, b := range bids {
+			o, err := org(b.SupplierID)
+			if err != nil {
+				return err
+			}
+			in = append(in, BidInput{Bid: b, Supplier: o})
+		}
+		for _, id := range t.Commissioners() {
+			o, err := org(id)
+			if err != nil {
+				return err
+			}
+			commissioners = append(commissioners, o)
+		}
+		return nil
+	}()
+	<-scoresRead
 	if err != nil {
 		return Comparison{}, err
 	}
-	mods, err := s.Store.ListModerations(ctx, t.ID)
-	if err != nil {
-		return Comparison{}, err
+	if scoresErr != nil {
+		return Comparison{}, scoresErr
 	}
 	// Only assigned evaluators score: a buyer who declared no conflict just
 	// to read the bids is cleared, but must not leave every row incomplete.

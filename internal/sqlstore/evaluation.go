@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/csmarket/csmarket/internal/market"
 )
@@ -268,6 +270,49 @@ func (s *EvaluationStore) ListScores(ctx context.Context, tenderID string) ([]ma
 	})
 	if err != nil {
 		return nil, s.db.translate(err)
+	}
+	return scores, nil
+}
+
+// ListScoreValues returns every score of a tender with only its bid,
+// evaluator, criterion and value: what the comparison reads, from
+// score_sheets, one row per bid and evaluator (a ninth of the rows of
+// scores on a tender of nine quality criteria). The criterion keys repeat
+// on every sheet, so one string of each is kept. By bid and evaluator;
+// within a sheet in no order.
+func (s *EvaluationStore) ListScoreValues(ctx context.Context, tenderID string) ([]market.Score, error) {
+	type sheet struct{ bid, evaluator, text string }
+	var sheets []sheet
+	n := 0
+	err := eachRow(ctx, s.db, `SELECT bid_id, evaluator_id, sheet FROM score_sheets WHERE tender_id = ?
+		ORDER BY bid_id, evaluator_id`, []any{tenderID}, func(sc scanner) error {
+		var sh sheet
+		if err := sc.Scan(&sh.bid, &sh.evaluator, &sh.text); err != nil {
+			return err
+		}
+		n += strings.Count(sh.text, ",") + 1
+		sheets = append(sheets, sh)
+		return nil
+	})
+	if err != nil {
+		return nil, s.db.translate(err)
+	}
+	scores := make([]market.Score, 0, n)
+	keys := map[string]string{}
+	for _, sh := range sheets {
+		for entry := range strings.SplitSeq(sh.text, ",") {
+			key, v, ok := strings.Cut(entry, "=")
+			score, err := strconv.Atoi(v)
+			if !ok || err != nil {
+				return nil, fmt.Errorf("sqlstore: score sheet of bid %s: bad entry %q", sh.bid, entry)
+			}
+			k, seen := keys[key]
+			if !seen {
+				k = strings.Clone(key)
+				keys[k] = k
+			}
+			scores = append(scores, market.Score{TenderID: tenderID, BidID: sh.bid, EvaluatorID: sh.evaluator, Criterion: k, Score: score})
+		}
 	}
 	return scores, nil
 }

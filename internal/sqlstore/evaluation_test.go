@@ -238,6 +238,46 @@ func TestScores(t *testing.T) {
 		if none, err := s.es.ListScores(ctx, "another"); err != nil || none == nil || len(none) != 0 {
 			t.Errorf("scores of another tender = %v, %v; want an empty list", none, err)
 		}
+		// The comparison's read of the same scores, from the sheets the
+		// triggers keep: every value, without justifications or times.
+		values := func(t *testing.T) {
+			t.Helper()
+			got, err := s.es.ListScoreValues(ctx, tid)
+			if err != nil {
+				t.Fatal(err)
+			}
+			all, err := s.es.ListScores(ctx, tid)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []market.Score
+			for _, sc := range all {
+				want = append(want, market.Score{TenderID: sc.TenderID, BidID: sc.BidID, EvaluatorID: sc.EvaluatorID, Criterion: sc.Criterion, Score: sc.Score})
+			}
+			byKey := func(a, b market.Score) int {
+				return cmpStrings(a.BidID+"|"+a.EvaluatorID+"|"+a.Criterion, b.BidID+"|"+b.EvaluatorID+"|"+b.Criterion)
+			}
+			slices.SortFunc(got, byKey)
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("ListScoreValues =\n%+v\nwant\n%+v", got, want)
+			}
+		}
+		values(t)
+		if none, err := s.es.ListScoreValues(ctx, "another"); err != nil || len(none) != 0 {
+			t.Errorf("score values of another tender = %v, %v; want none", none, err)
+		}
+		t.Run("SheetsFollowEveryWrite", func(t *testing.T) {
+			// Writers other than PutScores (a fix by hand, a migration)
+			// keep the sheets too.
+			if _, err := s.db.ExecContext(ctx, "UPDATE scores SET score = 1 WHERE bid_id = ? AND evaluator_id = ?", s.b1.ID, s.jointUser.ID); err != nil {
+				t.Fatal(err)
+			}
+			values(t)
+			if _, err := s.db.ExecContext(ctx, "UPDATE scores SET score = 4 WHERE bid_id = ? AND evaluator_id = ?", s.b1.ID, s.jointUser.ID); err != nil {
+				t.Fatal(err)
+			}
+			values(t)
+		})
 
 		t.Run("ErrNotOneSheet", func(t *testing.T) {
 			mixed := slices.Concat(sheet(s.b1, s.leadUser, map[string]int{"approach": 1}), sheet(s.b2, s.leadUser, map[string]int{"approach": 1}))
@@ -252,6 +292,7 @@ func TestScores(t *testing.T) {
 			if after, _ := s.es.ListScores(ctx, tid); !reflect.DeepEqual(after, want) {
 				t.Errorf("a refused sheet changed the scores")
 			}
+			values(t)
 		})
 	})
 }
