@@ -61,6 +61,10 @@ type Config struct {
 	// to standard error.
 	Logger *slog.Logger
 
+	// AccessLog, when set, receives the access lines instead of Logger:
+	// serve gives it a writer that batches them (internal/logsink).
+	AccessLog *slog.Logger
+
 	// Registry receives the HTTP metrics and is what /metrics serves. Nil
 	// makes a registry of its own that also holds the Go and process
 	// collectors; a caller that passes one registers those itself.
@@ -200,6 +204,8 @@ type server struct {
 	ready     func(ctx context.Context) error
 	degraded  func(ctx context.Context) error
 	log       *slog.Logger
+	accessLog *slog.Logger
+	compress  *compressor
 	registry  *prometheus.Registry
 	maxBody   int64
 	ttl       time.Duration
@@ -248,6 +254,8 @@ func newServer(cfg Config) *server {
 		ready:     cfg.Ready,
 		degraded:  cfg.Degraded,
 		log:       cfg.Logger,
+		accessLog: cfg.AccessLog,
+		compress:  newCompressor(),
 		registry:  cfg.Registry,
 		maxBody:   cfg.MaxBodyBytes,
 		ttl:       cfg.PublicTTL,
@@ -288,6 +296,11 @@ func newServer(cfg Config) *server {
 		s.log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	}
 	s.log = slog.New(LogHandler(s.log.Handler()))
+	if s.accessLog == nil {
+		s.accessLog = s.log
+	} else {
+		s.accessLog = slog.New(LogHandler(s.accessLog.Handler()))
+	}
 	if s.registry == nil {
 		s.registry = prometheus.NewRegistry()
 		s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

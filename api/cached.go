@@ -33,14 +33,27 @@ func (s *server) serveCached(c *gin.Context, ns, key string, load func(ctx conte
 		s.fail(c, err)
 		return
 	}
-	writeView(c, e)
+	s.writeView(c, e)
 }
 
-// writeView answers with a public view: its stored bytes as they are, or
-// 304 when the client holds them.
-func writeView(c *gin.Context, e cache.Entry) {
+// writeView answers with a public view: its stored bytes as they are (or
+// their gzip, made once, when the client accepts it), or 304 when the
+// client holds them.
+func (s *server) writeView(c *gin.Context, e cache.Entry) {
 	h := c.Writer.Header()
-	h["Etag"] = []string{e.ETag}
+	body, etag := e.Body, e.ETag
+	var gz []byte
+	if ae := c.Request.Header["Accept-Encoding"]; len(ae) > 0 && len(body) >= minCompressed && acceptsGzip(ae) {
+		if gz = s.compress.gzipped(e); gz != nil {
+			body, etag = gz, gzipETag(e.ETag)
+		}
+	}
+	if _, ok := h["Vary"]; ok {
+		h["Vary"] = varyOriginEnc // the CORS middleware's Origin, and ours
+	} else {
+		h["Vary"] = varyEncoding
+	}
+	h["Etag"] = []string{etag}
 	h["Cache-Control"] = publicRevalidate
 	if inm := c.Request.Header["If-None-Match"]; len(inm) > 0 && cache.ETagMatches(inm, e.ETag) {
 		c.Writer.WriteHeader(http.StatusNotModified)
@@ -48,9 +61,12 @@ func writeView(c *gin.Context, e cache.Entry) {
 		return
 	}
 	h["Content-Type"] = jsonContentType
-	h["Content-Length"] = []string{strconv.Itoa(len(e.Body))}
+	if gz != nil {
+		h["Content-Encoding"] = gzipEncoding
+	}
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	c.Writer.WriteHeader(http.StatusOK)
-	c.Writer.Write(e.Body)
+	c.Writer.Write(body)
 }
 
 // viewContext is the request's context for a cached view, with its

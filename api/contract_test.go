@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -79,6 +80,17 @@ func checkContract(tb testing.TB, req *http.Request, res *http.Response, body []
 	tb.Helper()
 	doc, router := mustContract(tb)
 	what := req.Method + " " + req.URL.RequestURI()
+	if res.Header.Get("Content-Encoding") == "gzip" {
+		// The contract describes the content; check the gzip'd bytes'.
+		zr, err := gzip.NewReader(bytes.NewReader(body))
+		if err == nil {
+			body, err = io.ReadAll(zr)
+		}
+		if err != nil {
+			tb.Errorf("%s: Content-Encoding gzip, but the body is not gzip: %v", what, err)
+			return
+		}
+	}
 	for _, name := range []string{"X-Request-Id", "X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy", "Content-Security-Policy", "Strict-Transport-Security"} {
 		if res.Header.Get(name) == "" {
 			tb.Errorf("%s: %d response has no %s header", what, res.StatusCode, name)

@@ -144,7 +144,7 @@ func ifMatchList(values []string, etag string) bool {
 			var tag string
 			tag, v, _ = strings.Cut(v, ",")
 			tag = strings.TrimSpace(tag)
-			if tag == "*" || (tag == etag && !strings.HasPrefix(tag, "W/")) {
+			if tag == "*" || (plainETag(tag) == etag && !strings.HasPrefix(tag, "W/")) {
 				return true
 			}
 		}

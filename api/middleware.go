@@ -97,7 +97,7 @@ func (s *server) finish(c *gin.Context, start time.Time) {
 	if size < 0 {
 		size = 0
 	}
-	s.log.LogAttrs(c.Request.Context(), slog.LevelInfo, "request",
+	s.accessLog.LogAttrs(c.Request.Context(), slog.LevelInfo, "request",
 		slog.String("method", method),
 		slog.String("route", route),
 		slog.Int("status", status),

@@ -478,7 +478,7 @@ func (s *server) servePublic(c *gin.Context, key string, cacheable bool, load fu
 		s.fail(c, err)
 		return
 	}
-	writeView(c, e)
+	s.writeView(c, e)
 }
 
 // tenderParams names the query parameters of GET /api/v1/tenders.

@@ -20,6 +20,7 @@ import (
 	"github.com/csmarket/csmarket/internal/auth"
 	"github.com/csmarket/csmarket/internal/billing"
 	"github.com/csmarket/csmarket/internal/cache"
+	"github.com/csmarket/csmarket/internal/logsink"
 	"github.com/csmarket/csmarket/internal/market"
 	"github.com/csmarket/csmarket/internal/notify"
 	"github.com/csmarket/csmarket/internal/ocds"
@@ -36,7 +37,11 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	log := slog.New(api.LogHandler(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel})))
+	// Access lines are written in batches, every other line at once.
+	sink := logsink.New(stderr, 0, 0)
+	defer sink.Close()
+	log := slog.New(api.LogHandler(slog.NewJSONHandler(sink.Direct(), &slog.HandlerOptions{Level: cfg.LogLevel})))
+	accessLog := slog.New(slog.NewJSONHandler(sink.Buffered(), &slog.HandlerOptions{Level: cfg.LogLevel}))
 
 	db, err := openStore(ctx, cfg)
 	if err != nil {
@@ -154,6 +159,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		Ready:          db.Ping,
 		Degraded:       c.Ping,
 		Logger:         log,
+		AccessLog:      accessLog,
 		Registry:       reg,
 		MaxBodyBytes:   cfg.MaxBodyBytes,
 		PublicTTL:      cfg.CacheTTL,

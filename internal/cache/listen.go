@@ -352,15 +352,17 @@ func etagsAllow(ctx context.Context, etag string) bool {
 
 // ETagMatches reports whether any If-None-Match header value matches etag
 // by weak comparison (RFC 9110, 13.1.2): "*", or a listed tag equal to
-// etag once any W/ prefix is dropped.
+// etag once any W/ prefix is dropped. The tag of a view's gzip
+// representation (etag with "-gzip" before its closing quote) matches too:
+// both are the same view.
 func ETagMatches(values []string, etag string) bool {
 	etag = strings.TrimPrefix(etag, "W/")
 	for _, v := range values {
 		for v != "" {
 			var tag string
 			tag, v, _ = strings.Cut(v, ",")
-			tag = strings.TrimSpace(tag)
-			if tag == "*" || strings.TrimPrefix(tag, "W/") == etag {
+			tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
+			if tag == "*" || tag == etag || strings.HasSuffix(tag, `-gzip"`) && tag[:len(tag)-6]+`"` == etag {
 				return true
 			}
 		}
