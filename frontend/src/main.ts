@@ -1,7 +1,11 @@
 import "./style.scss";
 import { h, replace } from "./dom";
 import { loadReference, makeReference, type Reference } from "./reference";
-import { current, onChange, reloadMe, restore, signOut } from "./session";
+import { getTender, type TenderWithTag } from "./api/client";
+import { authed, current, onChange, reloadMe, restore, signOut } from "./session";
+import { auditPage } from "./views/audit";
+import { marketPage } from "./views/market";
+import { myBidsPage, myTendersPage } from "./views/mine";
 import { accountPage, roleLabels } from "./views/account";
 import { Directory, filtersFrom } from "./views/directory";
 import { comparisonPage } from "./views/comparison";
@@ -82,6 +86,10 @@ const privatePages = new Set([
   "operator-levies",
   "notifications",
   "notification-preferences",
+  "my-tenders",
+  "my-bids",
+  "edit-tender",
+  "audit",
 ]);
 
 // A banner for the tender page shown next, e.g. after publishing it.
@@ -199,6 +207,8 @@ async function accountView(name: string, params: URLSearchParams, signal: AbortS
       );
     case "opportunities":
       return opportunitiesPage(await reference(), params, (url) => navigate(url), signal);
+    case "market":
+      return marketPage(signal);
     case "unsubscribe":
       return unsubscribePage(params, me !== null);
     case "tender": {
@@ -231,6 +241,33 @@ async function accountView(name: string, params: URLSearchParams, signal: AbortS
       });
     case "comparison":
       return comparisonPage(params.get("id") ?? "", me, signal);
+    case "my-tenders":
+      return myTendersPage(me, signal);
+    case "my-bids":
+      return myBidsPage(me, signal);
+    case "audit":
+      return auditPage(me, params, (url) => navigate(url), signal);
+    case "edit-tender": {
+      const id = params.get("id") ?? "";
+      let existing: TenderWithTag;
+      try {
+        existing = await authed((tok) => getTender(id, tok, signal));
+      } catch (err) {
+        return { title: "Tender not found", el: h("div", null, h("h1", { class: "nhsuk-heading-xl", tabindex: -1 }, "Sorry, this draft could not be shown"), errorSummary(err)) };
+      }
+      if (existing.tender.status !== "draft") {
+        return { title: "Not a draft", el: h("div", null, h("h1", { class: "nhsuk-heading-xl", tabindex: -1 }, "This tender is no longer a draft"), h("p", null, h("a", { href: `?page=tender&id=${encodeURIComponent(id)}`, class: "nhsuk-link" }, "See the tender"))) };
+      }
+      return tenderFormPage(
+        me,
+        await reference(),
+        (t) => {
+          tenderNotice = banner("success", "Your tender is published", "Suppliers can see it in Opportunities, ask questions and bid until the deadline.");
+          navigate(`?page=tender&id=${encodeURIComponent(t.id)}`);
+        },
+        existing,
+      );
+    }
     case "notifications":
       return notificationsPage(me, params, (url) => navigate(url), signal);
     case "notification-preferences":

@@ -115,9 +115,10 @@ describe("evaluation and award in Chromium", () => {
     await signIn(page, buyer);
     if (bidDeadline + 500 > Date.now()) await new Promise((r) => setTimeout(r, bidDeadline + 500 - Date.now()));
     await page.goto(`${base}?page=tender&id=${tenderId}`);
-    await page.getByRole("button", { name: "I have no conflict of interest" }).click();
+    await page.getByRole("radio", { name: "No, I have no conflict of interest" }).check();
+    await page.getByRole("button", { name: "Record my declaration" }).click();
     await page.getByRole("heading", { level: 2, name: "Your declaration is recorded" }).waitFor();
-    await page.getByRole("link", { name: "Compare the bids" }).click();
+    await page.getByRole("link", { name: "Compare and score the bids" }).click();
     await page.getByRole("heading", { level: 1, name: "Compare the bids" }).waitFor();
 
     // First the winner's bid, without a justification for social value: the API names the field.

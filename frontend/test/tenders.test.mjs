@@ -216,9 +216,10 @@ describe("a procurement in Chromium", () => {
 
     const page = buyerPage;
     await page.reload();
-    await page.getByRole("button", { name: "I have no conflict of interest" }).click();
+    await page.getByRole("radio", { name: "No, I have no conflict of interest" }).check();
+    await page.getByRole("button", { name: "Record my declaration" }).click();
     await page.getByRole("heading", { level: 2, name: "Your declaration is recorded" }).waitFor();
-    await page.getByRole("link", { name: "Compare the bids" }).click();
+    await page.getByRole("link", { name: "Compare and score the bids" }).click();
     await page.getByRole("heading", { level: 1, name: "Compare the bids" }).waitFor();
     const rows = page.locator("table.comparison tbody tr");
     assert.equal(await rows.count(), 2);

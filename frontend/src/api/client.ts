@@ -476,3 +476,47 @@ export function putNotificationPreferences(token: string, preferences: Record<st
 export function unsubscribe(token: string): Promise<{ unsubscribed: boolean; kind: NotificationKind }> {
   return call(() => client.POST("/api/v1/notifications/unsubscribe", { params: { query: { token } } }));
 }
+
+export type BidScores = components["schemas"]["BidScores"];
+export type Evaluator = components["schemas"]["Evaluator"];
+export type ConflictDeclaration = components["schemas"]["ConflictDeclaration"];
+export type MarketChoice = components["schemas"]["MarketChoice"];
+export type AuditEvent = components["schemas"]["AuditEvent"];
+export type AuditList = components["schemas"]["AuditList"];
+export type AuditVerification = components["schemas"]["AuditVerification"];
+
+export function cancelTender(token: string, id: string, reason: string): Promise<Tender> {
+  return call(() => client.POST("/api/v1/tenders/{id}/cancel", { params: { path: { id } }, headers: bearer(token), body: { reason } }));
+}
+
+export function assignEvaluator(token: string, id: string, userId: string): Promise<Evaluator> {
+  return call(() => client.POST("/api/v1/tenders/{id}/evaluators", { params: { path: { id } }, headers: bearer(token), body: { user_id: userId } }));
+}
+
+export function declareConflicts(token: string, id: string, body: ConflictDeclaration): Promise<Evaluator> {
+  return call(() => client.POST("/api/v1/tenders/{id}/conflict-declaration", { params: { path: { id } }, headers: bearer(token), body }));
+}
+
+/** getScores reads back the caller's scores of a bid (and, for the lead CCG's buyers, everyone's). */
+export function getScores(token: string, id: string, bid: string, signal?: AbortSignal): Promise<BidScores> {
+  return call(() => client.GET("/api/v1/tenders/{id}/bids/{bid}/scores", { params: { path: { id, bid } }, headers: bearer(token), signal }));
+}
+
+export function moderateScore(token: string, id: string, bid: string, criterion: string, score: number, reason: string) {
+  return call(() =>
+    client.PUT("/api/v1/tenders/{id}/bids/{bid}/moderation", { params: { path: { id, bid } }, headers: bearer(token), body: { criterion, score, reason } }),
+  );
+}
+
+export function getMarketChoice(signal?: AbortSignal): Promise<MarketChoice> {
+  return call(() => client.GET("/api/v1/market/choice", { signal }));
+}
+
+export function listAudit(token: string, object: string, cursor: string, signal?: AbortSignal): Promise<AuditList> {
+  const query = { ...(object ? { object } : {}), ...(cursor ? { cursor } : {}), page_size: 50 };
+  return call(() => client.GET("/api/v1/audit", { params: { query }, headers: bearer(token), signal }));
+}
+
+export function verifyAudit(token: string): Promise<AuditVerification> {
+  return call(() => client.GET("/api/v1/audit/verify", { headers: bearer(token) }));
+}

@@ -7,7 +7,9 @@ import {
   endUnsuccessful,
   getComparisonCSV,
   getTender,
+  getScores,
   getWholeComparison,
+  moderateScore,
   putScores,
   revokeAward,
   type Comparison,
@@ -17,7 +19,10 @@ import {
   type Me,
   type Tender,
 } from "../api/client";
+import { stackedBars } from "../charts";
+import { countdown } from "../countdown";
 import { h, replace } from "../dom";
+import { rerank } from "../rank";
 import { formatDateTime, formatPence, sectorLabels, tagClass } from "../format";
 import { authed } from "../session";
 import { banner, invalid, selectInput, showProblem, textInput, type Field } from "./form";
@@ -133,6 +138,8 @@ function view(c: Comparison, t: Tender, me: Me, back: HTMLElement, top: HTMLElem
     ),
     h("div", { class: "nhsuk-table-container" }, table),
     csv,
+    pointsChart(c),
+    weightSlider(c),
     leader
       ? h(
           "p",
@@ -147,7 +154,174 @@ function view(c: Comparison, t: Tender, me: Me, back: HTMLElement, top: HTMLElem
     ),
     lead ? decisionSection(c, t, decide, reload) : null,
     t.status === "closed" ? scoringSection(c, t, reload) : null,
+    lead && t.status === "closed" ? moderationSection(c, t, reload) : null,
   ];
+}
+
+// pointsChart is each row's points per criterion as a stacked bar; the
+// comparison table above holds the same figures.
+function pointsChart(c: Comparison): HTMLElement {
+  const series = c.criteria.map((k) => k.name);
+  return h(
+    "section",
+    { class: "section", id: "points-chart" },
+    h("h2", { class: "nhsuk-heading-l" }, "Points by criterion"),
+    h("p", { class: "nhsuk-hint" }, "Each bar is a row of the table above, its parts the points for each criterion; the in-house option has a dashed outline. The table has the same figures."),
+    stackedBars(
+      c.rows.map((r) => ({
+        label: r.in_house ? "In-house option" : r.supplier.name,
+        marked: r.in_house,
+        segments: c.criteria.map((k) => ({ label: k.name, value: r.scores[k.key] ?? 0 })),
+        total: points.format(r.total),
+      })),
+      series,
+      100,
+    ),
+  );
+}
+
+// weightSlider re-ranks the rows in the browser for another price weight
+// (quality weights scaled to fill the rest), beside the range over which
+// the API's leader stays first.
+function weightSlider(c: Comparison): HTMLElement | null {
+  const price = c.criteria.find((k) => k.kind === "price");
+  if (!price || c.rows.length === 0) return null;
+  const w0 = price.weight;
+  const s = c.sensitivity;
+  const input = h("input", { type: "range", class: "app-slider", id: "price-weight", min: 10, max: 90, step: 1, value: w0, "aria-describedby": "price-weight-hint" });
+  const said = h("p", { role: "status", "aria-live": "polite", id: "price-weight-status" });
+  const body = h("tbody");
+  const show = () => {
+    const w = Number(input.value);
+    const ranked = rerank(c.rows, price.key, w0, w);
+    input.setAttribute("aria-valuetext", `Price ${w}%, quality ${100 - w}%`);
+    const first = ranked[0]!;
+    said.textContent = `At a price weight of ${w}% (quality ${100 - w}%), ${first.row.in_house ? "the in-house option" : first.row.supplier.name} ranks first with ${points.format(first.total)} points.`;
+    replace(
+      body,
+      ranked.map((r) =>
+        h(
+          "tr",
+          { "data-bid": r.row.bid_id ?? "in-house" },
+          h("td", { class: "num" }, String(r.rank)),
+          h("th", { scope: "row" }, r.row.in_house ? "In-house option" : r.row.supplier.name),
+          h("td", { class: "num" }, points.format(r.price)),
+          h("td", { class: "num" }, points.format(r.quality)),
+          h("td", { class: "num" }, points.format(r.total)),
+        ),
+      ),
+    );
+  };
+  input.addEventListener("input", show);
+  show();
+  return h(
+    "section",
+    { class: "section", id: "reweight" },
+    h("h2", { class: "nhsuk-heading-l" }, "Try another price weight"),
+    h(
+      "div",
+      { class: "nhsuk-form-group" },
+      h("label", { class: "nhsuk-label", for: "price-weight" }, "Price weight (%)"),
+      h(
+        "p",
+        { class: "nhsuk-hint", id: "price-weight-hint" },
+        `This tender's is ${w0}%. The quality criteria share the rest in their own proportions. The current leader stays first from ${s.price_weight_low}% to ${s.price_weight_high}%.`,
+      ),
+      input,
+    ),
+    said,
+    h(
+      "div",
+      { class: "nhsuk-table-container" },
+      h(
+        "table",
+        { class: "nhsuk-table", id: "reweight-table" },
+        h("caption", null, "Ranks at the chosen price weight"),
+        h("thead", null, h("tr", null, h("th", { scope: "col", class: "num" }, "Rank"), h("th", { scope: "col" }, "Supplier"), h("th", { scope: "col", class: "num" }, "Price points"), h("th", { scope: "col", class: "num" }, "Quality points"), h("th", { scope: "col", class: "num" }, "Total"))),
+        body,
+      ),
+    ),
+  );
+}
+
+// moderationSection lets the lead CCG's buyer read every evaluator's scores
+// of each bid and record a moderated score with its reason.
+function moderationSection(c: Comparison, t: Tender, reload: (b: HTMLElement | null) => void): HTMLElement {
+  const quality = t.criteria.filter((k) => k.kind === "quality");
+  const section = h(
+    "section",
+    { class: "section", id: "moderation" },
+    h("h2", { class: "nhsuk-heading-l" }, "Moderate the scores"),
+    h("p", { class: "nhsuk-hint" }, "Every evaluator's scores of each bid. A moderated score replaces the evaluators' mean for that criterion in the comparison; give the reason."),
+  );
+  c.rows
+    .filter((r) => !r.in_house && r.bid_id)
+    .forEach((r, i) => {
+      const box = h("div", { class: "moderation", "data-bid": r.bid_id! }, h("h3", { class: "nhsuk-heading-m" }, supplierName(r)), h("p", { role: "status", class: "nhsuk-body-s" }, "Loading the evaluators' scores…"));
+      section.append(box);
+      void authed((tok) => getScores(tok, t.id, r.bid_id!))
+        .then((bs) => {
+          const evaluators = bs.evaluators ?? [];
+          box.querySelector("[role=status]")!.textContent = evaluators.length ? `${evaluators.length} evaluator${evaluators.length === 1 ? "" : "s"} scored this bid.` : "No evaluator has scored this bid yet.";
+          if (evaluators.length) {
+            box.append(
+              h(
+                "table",
+                { class: "nhsuk-table" },
+                h("caption", { class: "nhsuk-u-visually-hidden" }, `Evaluators' scores for ${supplierName(r)}`),
+                h("thead", null, h("tr", null, h("th", { scope: "col" }, "Evaluator"), quality.map((k) => h("th", { scope: "col" }, k.name)))),
+                h(
+                  "tbody",
+                  null,
+                  evaluators.map((e, n) =>
+                    h("tr", null, h("th", { scope: "row" }, `Evaluator ${n + 1}`), quality.map((k) => h("td", null, e.scores[k.key] ? `${e.scores[k.key]!.score}: ${e.scores[k.key]!.justification}` : "Not scored"))),
+                  ),
+                ),
+              ),
+            );
+          }
+          for (const m of bs.moderations ?? []) {
+            const k = quality.find((q) => q.key === m.criterion);
+            box.append(h("p", { class: "nhsuk-inset-text" }, `${k?.name ?? m.criterion} moderated to ${m.score}: ${m.reason}`));
+          }
+          box.append(moderateForm(t, r, i, quality, reload));
+        })
+        .catch((err) => box.append(errorSummary(err)));
+    });
+  return section;
+}
+
+function moderateForm(t: Tender, r: ComparisonRow, i: number, quality: Criterion[], reload: (b: HTMLElement | null) => void): HTMLElement {
+  const criterion = selectInput({ id: `mod-${i}-criterion`, label: "Criterion", options: quality.map((k) => [k.key, k.name]), value: quality[0]?.key ?? "" });
+  const score = selectInput({ id: `mod-${i}-score`, label: "Moderated score", options: scoreNames, blank: "Choose a score" });
+  const reason = textInput({ id: `mod-${i}-reason`, label: "Reason for moderating", rows: 3 });
+  const fields = [criterion.field, score.field, reason.field];
+  const resolve = (f: string): Field | null => (f === "criterion" ? criterion.field : f === "score" ? score.field : f === "reason" ? reason.field : null);
+  const problem = h("div");
+  const submit = h("button", { type: "submit", class: "nhsuk-button nhsuk-button--secondary" }, `Moderate the score for ${supplierName(r)}`);
+  const form = h("form", { class: "form", novalidate: true }, problem, criterion.field.wrapper, score.field.wrapper, reason.field.wrapper, submit);
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const errors: FieldError[] = [];
+    if (score.control.value === "") errors.push({ field: "score", message: "Choose a score from 0 to 4" });
+    if (!reason.control.value.trim()) errors.push({ field: "reason", message: "Enter the reason" });
+    if (errors.length) {
+      showProblem(problem, invalid(errors), fields, resolve);
+      return;
+    }
+    void (async () => {
+      submit.disabled = true;
+      try {
+        await authed((tok) => moderateScore(tok, t.id, r.bid_id!, criterion.control.value, Number(score.control.value), reason.control.value.trim()));
+      } catch (err) {
+        submit.disabled = false;
+        showProblem(problem, err, fields, resolve);
+        return;
+      }
+      reload(banner("success", `The score for ${supplierName(r)} is moderated`, "The comparison above includes it."));
+    })();
+  });
+  return form;
 }
 
 function bidCount(n: number): string {
@@ -261,7 +435,7 @@ function decisionSection(c: Comparison, t: Tender, decide: HTMLElement, reload: 
         h("strong", null, t.award?.supplier.name ?? "a bidder"),
         t.award ? ` for ${formatPence(t.award.value_pence)}` : "",
         ". The standstill ends ",
-        h("time", { datetime: t.standstill_ends_at ?? "" }, formatDateTime(t.standstill_ends_at ?? "")),
+        countdown(t.standstill_ends_at ?? ""),
         ".",
       ),
       t.award?.reason ? h("p", { class: "nhsuk-hint" }, `Reason: ${t.award.reason}`) : "",
@@ -334,6 +508,22 @@ function scoreForm(t: Tender, r: ComparisonRow, i: number, quality: Criterion[],
     items.map((it) => h("div", { class: "score-form__criterion" }, it.score.field.wrapper, it.why.field.wrapper)),
     submit,
   );
+  // Scores saved earlier are read back into the form.
+  const saved = h("p", { role: "status", class: "nhsuk-body-s" });
+  problem.after(saved);
+  void authed((tok) => getScores(tok, t.id, r.bid_id!))
+    .then((bs) => {
+      let n = 0;
+      for (const it of items) {
+        const got = bs.scores[it.key];
+        if (!got || it.score.control.value !== "" || it.why.control.value !== "") continue;
+        it.score.control.value = String(got.score);
+        it.why.control.value = got.justification;
+        n++;
+      }
+      if (n) saved.textContent = `Your saved scores are shown${bs.updated_at ? `, last saved ${formatDateTime(bs.updated_at)}` : ""}.`;
+    })
+    .catch(() => (saved.textContent = "Your saved scores could not be read back; reload the page to try again."));
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     // A missing score is caught here; the justification rules are the API's.

@@ -1,11 +1,11 @@
 // A CCG buyer's form for a new tender: it saves a draft, then publishes it.
 // A publication the API refuses leaves the draft saved; the next attempt
 // edits that draft (with If-Match) and publishes again.
-import { createTender, publishTender, updateTender, type Criterion, type FieldError, type Me, type Tender, type TenderInput } from "../api/client";
-import { h } from "../dom";
+import { ApiError, createTender, publishTender, updateTender, type Criterion, type FieldError, type Me, type Tender, type TenderInput, type TenderWithTag } from "../api/client";
+import { h, replace } from "../dom";
 import type { Reference } from "../reference";
 import { authed } from "../session";
-import { choices, invalid, parsePounds, selectInput, showProblem, textInput, type Field } from "./form";
+import { banner, choices, invalid, parsePounds, penceToPounds, selectInput, showProblem, textInput, type Field } from "./form";
 import type { Page } from "./signin";
 
 interface CriterionRow {
@@ -35,34 +35,50 @@ export function toRFC3339(local: string): string | null {
   return Number.isNaN(d.getTime()) ? null : d.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
-/** tenderFormPage is the form; published is called with the tender once it is open. */
-export function tenderFormPage(me: Me, ref: Reference, published: (t: Tender) => void): Page {
-  const title = "Publish a tender";
+/** localInput is an RFC 3339 time as a datetime-local value in the reader's own clock. */
+function localInput(rfc3339: string | undefined): string {
+  if (!rfc3339) return "";
+  const d = new Date(rfc3339);
+  if (Number.isNaN(d.getTime())) return "";
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}
+
+/**
+ * tenderFormPage is the form; published is called with the tender once it
+ * is open. With existing (a draft and its ETag) it edits that draft: Save
+ * keeps it a draft (If-Match; a 412 says someone else changed it), Publish
+ * saves and publishes.
+ */
+export function tenderFormPage(me: Me, ref: Reference, published: (t: Tender) => void, existing?: TenderWithTag, saved?: (t: Tender) => void): Page {
+  const title = existing ? "Edit the draft tender" : "Publish a tender";
+  const x = existing?.tender;
   if (me.role !== "buyer" || me.organisation.kind !== "buyer") {
     return {
       title,
       el: h("div", null, h("h1", { class: "nhsuk-heading-xl", tabindex: -1 }, title), h("p", null, "Only a CCG's buyers publish tenders. You are signed in for ", me.organisation.name, ".")),
     };
   }
-  const tTitle = textInput({ id: "tender-title", label: "Title", hint: "Say what support you need, for example Business intelligence for two CCGs." });
-  const description = textInput({ id: "tender-description", label: "Description", rows: 8, hint: "What the supplier will do, for whom, and what good looks like." });
+  const tTitle = textInput({ id: "tender-title", label: "Title", value: x?.title ?? "", hint: "Say what support you need, for example Business intelligence for two CCGs." });
+  const description = textInput({ id: "tender-description", label: "Description", rows: 8, value: x?.description ?? "", hint: "What the supplier will do, for whom, and what good looks like." });
   const capabilities = choices("checkbox", {
     id: "tender-capabilities",
     label: "Capabilities needed",
     options: ref.capabilities.map((c) => [c.key, c.name]),
+    values: x?.capabilities ?? [],
     columns: true,
   });
   const regions = choices("checkbox", {
     id: "tender-regions",
     label: "Regions",
     options: ref.regions.map((r) => [r.key, r.name]),
-    values: me.organisation.regions,
+    values: x?.regions ?? me.organisation.regions,
     columns: true,
   });
-  const months = textInput({ id: "tender-months", label: "Contract length in months", inputmode: "numeric", width: "s" });
-  const budget = textInput({ id: "tender-budget", label: "Budget ceiling", hint: "In pounds, for the whole contract. Bids above it are flagged.", inputmode: "decimal", width: "m", prefix: "£" });
-  const clarify = textInput({ id: "tender-clarification", label: "Questions close", type: "datetime-local", step: "1", hint: "Suppliers may ask questions until then. Your local time." });
-  const deadline = textInput({ id: "tender-bid-deadline", label: "Bids close", type: "datetime-local", step: "1", hint: "Bids are sealed until then. Your local time." });
+  const months = textInput({ id: "tender-months", label: "Contract length in months", inputmode: "numeric", width: "s", value: x?.contract_months ? String(x.contract_months) : "" });
+  const budget = textInput({ id: "tender-budget", label: "Budget ceiling", hint: "In pounds, for the whole contract. Bids above it are flagged.", inputmode: "decimal", width: "m", prefix: "£", value: penceToPounds(x?.budget_pence ?? 0) });
+  const clarify = textInput({ id: "tender-clarification", label: "Questions close", type: "datetime-local", step: "1", hint: "Suppliers may ask questions until then. Your local time.", value: localInput(x?.clarification_deadline) });
+  const deadline = textInput({ id: "tender-bid-deadline", label: "Bids close", type: "datetime-local", step: "1", hint: "Bids are sealed until then. Your local time.", value: localInput(x?.bid_deadline) });
   const baselinePrice = textInput({
     id: "tender-baseline-price",
     label: "In-house cost (optional)",
@@ -70,6 +86,7 @@ export function tenderFormPage(me: Me, ref: Reference, published: (t: Tender) =>
     inputmode: "decimal",
     width: "m",
     prefix: "£",
+    value: penceToPounds(x?.in_house_baseline?.price_pence ?? 0),
   });
 
   const rows: CriterionRow[] = [];
@@ -115,7 +132,11 @@ export function tenderFormPage(me: Me, ref: Reference, published: (t: Tender) =>
     renumber();
     if (focus) row.key.control.focus();
   };
-  for (const c of defaultCriteria) addRow(c, false);
+  for (const c of x?.criteria?.length ? x.criteria : defaultCriteria) addRow(c, false);
+  for (const r of rows) {
+    const v = x?.in_house_baseline?.scores[r.key.control.value];
+    if (v !== undefined) r.baseline.control.value = String(v);
+  }
   add.addEventListener("click", () => addRow(null, true));
 
   // The criteria as a whole: where "weights must add up to 100" goes.
@@ -210,9 +231,10 @@ export function tenderFormPage(me: Me, ref: Reference, published: (t: Tender) =>
   };
 
   // The draft this form has saved, once it has.
-  let draft: { id: string; etag: string } | null = null;
+  let draft: { id: string; etag: string } | null = existing ? { id: existing.tender.id, etag: existing.etag } : null;
   const problem = h("div");
   const submit = h("button", { type: "submit", class: "nhsuk-button" }, "Publish the tender");
+  const saveButton = h("button", { type: "button", class: "nhsuk-button nhsuk-button--secondary" }, "Save as a draft");
   const form = h(
     "form",
     { class: "form", novalidate: true, "aria-labelledby": "tender-form-title" },
@@ -229,7 +251,7 @@ export function tenderFormPage(me: Me, ref: Reference, published: (t: Tender) =>
     h("h2", { class: "nhsuk-heading-l" }, "In-house option"),
     baselinePrice.field.wrapper,
     h("p", { class: "nhsuk-hint" }, "With an in-house cost, give the in-house option a score (0 to 4) for each quality criterion under Award criteria."),
-    h("div", { class: "nhsuk-button-group" }, submit),
+    h("div", { class: "nhsuk-button-group" }, submit, saveButton),
   );
 
   form.addEventListener("submit", (ev) => {
@@ -241,37 +263,71 @@ export function tenderFormPage(me: Me, ref: Reference, published: (t: Tender) =>
     }
     void (async () => {
       submit.disabled = true;
+      saveButton.disabled = true;
       submit.textContent = "Publishing…";
       try {
         const t = await authed(async (tok) => {
-          if (!draft) {
-            const made = await createTender(tok, body);
-            draft = { id: made.tender.id, etag: made.etag };
-          } else {
-            // A merge patch: what the form leaves empty is removed from the draft.
-            const patch = {
-              ...body,
-              description: body.description ?? null,
-              contract_months: body.contract_months ?? null,
-              budget_pence: body.budget_pence ?? null,
-              clarification_deadline: body.clarification_deadline ?? null,
-              bid_deadline: body.bid_deadline ?? null,
-              in_house_baseline: body.in_house_baseline ?? null,
-            };
-            const saved = await updateTender(tok, draft.id, draft.etag, patch);
-            draft = { id: saved.tender.id, etag: saved.etag };
-          }
-          const done = await publishTender(tok, draft.id);
+          await save(tok, body);
+          const done = await publishTender(tok, draft!.id);
           return done.tender;
         });
         published(t);
       } catch (err) {
         submit.disabled = false;
+        saveButton.disabled = false;
         submit.textContent = "Publish the tender";
-        showProblem(problem, err, allFields(), resolve);
-        if (draft) {
+        failed(err);
+        if (draft && !(err instanceof ApiError && err.status === 412)) {
           problem.append(h("p", { class: "nhsuk-hint" }, "Your tender is saved as a draft. Correct the answers marked and publish again."));
         }
+      }
+    })();
+  });
+
+  // save creates the draft, or changes it with If-Match.
+  const save = async (tok: string, body: TenderInput): Promise<Tender> => {
+    if (!draft) {
+      const made = await createTender(tok, body);
+      draft = { id: made.tender.id, etag: made.etag };
+      return made.tender;
+    }
+    // A merge patch: what the form leaves empty is removed from the draft.
+    const patch = {
+      ...body,
+      description: body.description ?? null,
+      contract_months: body.contract_months ?? null,
+      budget_pence: body.budget_pence ?? null,
+      clarification_deadline: body.clarification_deadline ?? null,
+      bid_deadline: body.bid_deadline ?? null,
+      in_house_baseline: body.in_house_baseline ?? null,
+    };
+    const done = await updateTender(tok, draft.id, draft.etag, patch);
+    draft = { id: done.tender.id, etag: done.etag };
+    return done.tender;
+  };
+  const failed = (err: unknown) => {
+    if (err instanceof ApiError && err.status === 412) {
+      err = new ApiError(412, err.title, "This draft was changed somewhere else (another tab, or a colleague) after you opened it, so your changes were not saved. Reload the page to see the latest version, then make your changes again.", []);
+    }
+    showProblem(problem, err, allFields(), resolve);
+  };
+  saveButton.addEventListener("click", () => {
+    const body = build();
+    if (Array.isArray(body)) {
+      showProblem(problem, invalid(body), allFields(), resolve);
+      return;
+    }
+    void (async () => {
+      saveButton.disabled = true;
+      try {
+        const t = await authed((tok) => save(tok, body));
+        replace(problem);
+        if (saved) saved(t);
+        else problem.append(banner("success", "Your draft is saved", "Suppliers cannot see it until you publish it."));
+      } catch (err) {
+        failed(err);
+      } finally {
+        saveButton.disabled = false;
       }
     })();
   });

@@ -5,7 +5,13 @@ import {
   ApiError,
   answerQuestion,
   askQuestion,
-  declareNoConflict,
+  assignEvaluator,
+  cancelTender,
+  declareConflicts,
+  listProviders,
+  listUsers,
+  type Evaluator,
+  type User,
   getFeedback,
   getTender,
   listBids,
@@ -22,11 +28,12 @@ import {
   type Question,
   type Tender,
 } from "../api/client";
+import { countdown } from "../countdown";
 import { h, replace } from "../dom";
 import { formatDateTime, formatPence, sectorLabels, tagClass } from "../format";
 import type { Reference } from "../reference";
 import { authed } from "../session";
-import { banner, invalid, parsePounds, penceToPounds, showProblem, textInput, type Field } from "./form";
+import { banner, choices, invalid, parsePounds, penceToPounds, selectInput, showProblem, textInput, type Field } from "./form";
 import { statusTag } from "./opportunities";
 import { errorSummary } from "./problem";
 import type { Page } from "./signin";
@@ -98,7 +105,11 @@ export async function tenderPage(id: string, me: Me | null, ref: Reference, noti
     ];
     if (me?.role === "supplier" && t.status !== "draft") parts.push(await bidSection(t, me, reload, signal));
     if (me?.role === "supplier" && (t.status === "standstill" || t.status === "awarded")) parts.push(await feedbackSection(t, me, signal));
-    if (isCommissioner(me, t)) parts.push(await evaluationSection(t, me!, reload, signal));
+    const evaluator = me?.role === "evaluator" && t.commissioners.some((c) => c.id === me.organisation.id);
+    if (isCommissioner(me, t) || evaluator) parts.push(await evaluationSection(t, me!, reload, signal));
+    const lead = me?.role === "buyer" && me.organisation.id === t.buyer_id;
+    if (lead && t.status === "draft") parts.splice(4, 0, h("p", null, h("a", { href: `?page=edit-tender&id=${encodeURIComponent(t.id)}`, class: "nhsuk-button nhsuk-button--secondary", draggable: "false" }, "Edit the draft")));
+    if (lead && ["draft", "open", "closed", "standstill"].includes(t.status)) parts.push(cancelSection(t, reload));
     if (t.status !== "draft") parts.push(openData(t));
     replace(root, ...parts);
     if (focus) (root.querySelector<HTMLElement>(".nhsuk-notification-banner") ?? root.querySelector<HTMLElement>("h1"))?.focus();
@@ -145,7 +156,7 @@ function details(t: Tender, ref: Reference): HTMLElement {
     row("Questions close", time(t.clarification_deadline)),
     row("Bids close", time(t.bid_deadline)),
     t.published_at ? row("Published", time(t.published_at)) : null,
-    t.standstill_ends_at && t.status === "standstill" ? row("Standstill ends", time(t.standstill_ends_at)) : null,
+    t.standstill_ends_at && t.status === "standstill" ? row("Standstill ends", countdown(t.standstill_ends_at)) : null,
   );
 }
 
@@ -445,61 +456,170 @@ function withdrawControl(t: Tender, live: Bid, reload: (b: HTMLElement | null) =
 
 async function evaluationSection(t: Tender, me: Me, reload: (b: HTMLElement | null) => void, signal: AbortSignal): Promise<HTMLElement> {
   const section = h("section", { class: "section", id: "evaluation" }, h("h2", { class: "nhsuk-heading-l" }, "Evaluation"));
-  if (t.status === "draft" || t.status === "open" || t.status === "cancelled") {
-    section.append(
-      h(
-        "p",
-        null,
-        t.status === "open"
-          ? `Bids are sealed until the deadline, ${formatDateTime(t.bid_deadline ?? "")}. After it you can declare your interests and compare the bids.`
-          : "There are no bids to evaluate.",
-      ),
-    );
+  const lead = me.role === "buyer" && me.organisation.id === t.buyer_id;
+  if (t.status === "cancelled" || t.status === "unsuccessful") {
+    section.append(h("p", null, "There are no bids to evaluate."));
     return section;
   }
-  let mine: Awaited<ReturnType<typeof listEvaluators>>[number] | undefined;
+  let evaluators: Evaluator[];
   try {
-    const evaluators = await authed((tok) => listEvaluators(tok, t.id, signal));
-    mine = evaluators.find((e) => e.user_id === me.user.id);
+    evaluators = await authed((tok) => listEvaluators(tok, t.id, signal));
   } catch (err) {
     section.append(errorSummary(err));
     return section;
   }
-  const compare = h("p", null, h("a", { href: `?page=comparison&id=${encodeURIComponent(t.id)}`, class: "nhsuk-link" }, "Compare the bids"));
+  const mine = evaluators.find((e) => e.user_id === me.user.id);
+  if (lead && (t.status === "draft" || t.status === "open" || t.status === "closed")) section.append(await evaluatorsPanel(t, me, evaluators, reload, signal));
+  if (t.status === "draft" || t.status === "open") {
+    section.append(h("p", null, t.status === "open" ? `Bids are sealed until the deadline, ${formatDateTime(t.bid_deadline ?? "")}. After it you can compare and score them.` : "Once the tender is published and its deadline has passed, the bids are compared here."));
+  }
+  const compare = h("p", null, h("a", { href: `?page=comparison&id=${encodeURIComponent(t.id)}`, class: "nhsuk-link" }, t.status === "closed" ? "Compare and score the bids" : "Compare the bids"));
   if (mine?.cleared) {
-    section.append(h("p", null, `You declared no conflict of interest on ${formatDateTime(mine.declared_at ?? "")}.`), compare);
+    section.append(h("p", null, `You declared no conflict of interest on ${formatDateTime(mine.declared_at ?? "")}.`));
+    if (t.status !== "draft" && t.status !== "open") section.append(compare);
     return section;
   }
   if (mine?.declared) {
     section.append(h("p", null, "You declared a conflict of interest, so you cannot read this tender's bids or scores."));
     return section;
   }
+  if (t.status === "draft") return section;
+  section.append(await declarationForm(t, reload, signal));
+  return section;
+}
+
+// evaluatorsPanel lists the tender's evaluators and lets the lead CCG's
+// buyer assign another of its users.
+async function evaluatorsPanel(t: Tender, me: Me, evaluators: Evaluator[], reload: (b: HTMLElement | null) => void, signal: AbortSignal): Promise<HTMLElement> {
+  let users: User[] = [];
+  try {
+    users = await authed((tok) => listUsers(tok, me.organisation.id));
+  } catch {
+    // The list of evaluators still shows; assigning needs the users.
+  }
+  if (signal.aborted) return h("div");
+  const nameOf = (id: string) => users.find((u) => u.id === id)?.name ?? "A user of a joint commissioner";
+  const state = (e: Evaluator) => (!e.declared ? "Not declared yet" : e.conflict ? "Declared a conflict" : "No conflict");
+  const box = h(
+    "div",
+    { id: "evaluators" },
+    h("h3", { class: "nhsuk-heading-m" }, "Evaluators"),
+    h(
+      "table",
+      { class: "nhsuk-table" },
+      h("caption", { class: "nhsuk-u-visually-hidden" }, "The tender's evaluators"),
+      h("thead", null, h("tr", null, h("th", { scope: "col" }, "Name"), h("th", { scope: "col" }, "Declaration"))),
+      h("tbody", null, evaluators.map((e) => h("tr", null, h("th", { scope: "row" }, nameOf(e.user_id)), h("td", null, state(e))))),
+    ),
+  );
+  const free = users.filter((u) => (u.role === "buyer" || u.role === "evaluator") && u.status === "active" && !evaluators.some((e) => e.user_id === u.id));
+  if (!free.length) return box;
+  const who = selectInput({ id: "assign-user", label: "Assign an evaluator", blank: "Choose a colleague", options: free.map((u) => [u.id, `${u.name} (${u.email})`]) });
   const problem = h("div");
-  const declare = h("button", { type: "button", class: "nhsuk-button" }, "I have no conflict of interest");
-  declare.addEventListener("click", () => {
+  const submit = h("button", { type: "submit", class: "nhsuk-button nhsuk-button--secondary" }, "Assign");
+  const form = h("form", { class: "form", novalidate: true }, problem, who.field.wrapper, submit);
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    if (!who.control.value) {
+      showProblem(problem, invalid([{ field: "user_id", message: "Choose who will evaluate" }]), [who.field], () => who.field);
+      return;
+    }
     void (async () => {
-      declare.disabled = true;
+      submit.disabled = true;
       try {
-        await authed((tok) => declareNoConflict(tok, t.id));
+        await authed((tok) => assignEvaluator(tok, t.id, who.control.value));
       } catch (err) {
-        declare.disabled = false;
-        replace(problem, errorSummary(err));
-        problem.querySelector<HTMLElement>(".nhsuk-error-summary")?.focus();
+        submit.disabled = false;
+        showProblem(problem, err, [who.field], (f) => (f === "user_id" ? who.field : null));
         return;
       }
-      reload(banner("success", "Your declaration is recorded", "You can now read and compare the bids."));
+      reload(banner("success", "The evaluator is assigned", "They declare their interests before they can read the bids."));
     })();
   });
-  section.append(
-    problem,
-    h(
-      "p",
-      null,
-      "Before you read any bid, declare your interests. Declare no conflict only if you have no financial, personal or professional interest in any bidder; it is recorded in the tender's audit trail and cannot be changed.",
-    ),
-    declare,
-  );
-  return section;
+  box.append(form);
+  return box;
+}
+
+// declarationForm records the caller's declaration of interests: none, or
+// a conflict naming suppliers, with details.
+async function declarationForm(t: Tender, reload: (b: HTMLElement | null) => void, signal: AbortSignal): Promise<HTMLElement> {
+  let providers: { id: string; name: string }[] = [];
+  try {
+    providers = (await listProviders({ page_size: 100 }, signal)).items.map((p) => ({ id: p.id, name: p.name }));
+  } catch {
+    // Without the directory a conflict can still be declared in the details.
+  }
+  const answer = choices("radio", {
+    id: "declare-conflict",
+    label: "Do you have a conflict of interest with any supplier?",
+    hint: "A financial, personal or professional interest in a bidder. Your declaration is recorded in the tender's audit trail and cannot be changed.",
+    options: [
+      ["no", "No, I have no conflict of interest"],
+      ["yes", "Yes, I have a conflict of interest"],
+    ],
+  });
+  const suppliers = choices("checkbox", { id: "declare-suppliers", label: "Which suppliers?", options: providers.map((p) => [p.id, p.name]), columns: true });
+  const details = textInput({ id: "declare-details", label: "Details of the conflict", rows: 3, hint: "For example, a close relative works for the supplier." });
+  const more = h("div", { id: "declare-more", hidden: true }, suppliers.field.wrapper, details.field.wrapper);
+  for (const i of answer.inputs) i.addEventListener("change", () => (more.hidden = answer.value()[0] !== "yes"));
+  const fields = [answer.field, suppliers.field, details.field];
+  const resolve = (f: string): Field | null => (f === "conflict" ? answer.field : f.startsWith("suppliers") ? suppliers.field : f === "details" ? details.field : null);
+  const problem = h("div");
+  const submit = h("button", { type: "submit", class: "nhsuk-button" }, "Record my declaration");
+  const form = h("form", { class: "form", novalidate: true, id: "declaration" }, problem, answer.field.wrapper, more, submit);
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const v = answer.value()[0];
+    const errors: FieldError[] = [];
+    if (!v) errors.push({ field: "conflict", message: "Say whether you have a conflict of interest" });
+    if (v === "yes" && !details.control.value.trim()) errors.push({ field: "details", message: "Enter the details of the conflict" });
+    if (errors.length) {
+      showProblem(problem, invalid(errors), fields, resolve);
+      return;
+    }
+    const body = v === "no" ? { conflict: false } : { conflict: true, suppliers: suppliers.value(), details: details.control.value.trim() };
+    void (async () => {
+      submit.disabled = true;
+      try {
+        await authed((tok) => declareConflicts(tok, t.id, body));
+      } catch (err) {
+        submit.disabled = false;
+        showProblem(problem, err, fields, resolve);
+        return;
+      }
+      reload(v === "no" ? banner("success", "Your declaration is recorded", "You can now read and compare the bids.") : banner("success", "Your conflict of interest is recorded", "You are barred from this tender's bids and scores."));
+    })();
+  });
+  return form;
+}
+
+// cancelSection lets the lead CCG's buyer cancel the tender, with a reason
+// that is published.
+function cancelSection(t: Tender, reload: (b: HTMLElement | null) => void): HTMLElement {
+  const reason = textInput({ id: "cancel-reason", label: "Reason for cancelling", rows: 3, hint: "Published on the tender, and sent to every supplier that bid." });
+  const problem = h("div");
+  const submit = h("button", { type: "submit", class: "nhsuk-button nhsuk-button--warning" }, "Cancel the tender");
+  const form = h("form", { class: "form", novalidate: true }, problem, reason.field.wrapper, submit);
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const text = reason.control.value.trim();
+    if (!text) {
+      showProblem(problem, invalid([{ field: "reason", message: "Enter the reason for cancelling" }]), [reason.field], () => reason.field);
+      return;
+    }
+    void (async () => {
+      submit.disabled = true;
+      try {
+        await authed((tok) => cancelTender(tok, t.id, text));
+      } catch (err) {
+        submit.disabled = false;
+        showProblem(problem, err, [reason.field], (f) => (f === "reason" ? reason.field : null));
+        return;
+      }
+      reload(banner("success", "The tender is cancelled", "The reason is published on the tender."));
+    })();
+  });
+  return h("section", { class: "section", id: "cancel" }, h("h2", { class: "nhsuk-heading-l" }, "Cancel the tender"), form);
 }
 
 // feedbackSection is an unsuccessful bidder's own result: its scores, its
