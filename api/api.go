@@ -7,6 +7,7 @@ package api
 import (
 	"context"
 	_ "embed"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -61,9 +62,11 @@ type Config struct {
 	// to standard error.
 	Logger *slog.Logger
 
-	// AccessLog, when set, receives the access lines instead of Logger:
-	// serve gives it a writer that batches them (internal/logsink).
-	AccessLog *slog.Logger
+	// AccessLog, when set, receives the access lines instead of Logger,
+	// written as Logger's JSON handler would write them (without slog's
+	// cost; see accesslog.go). serve gives it a writer that batches them
+	// (internal/logsink), or nil above the info level.
+	AccessLog io.Writer
 
 	// Registry receives the HTTP metrics and is what /metrics serves. Nil
 	// makes a registry of its own that also holds the Go and process
@@ -204,7 +207,7 @@ type server struct {
 	ready     func(ctx context.Context) error
 	degraded  func(ctx context.Context) error
 	log       *slog.Logger
-	accessLog *slog.Logger
+	access    accessLine
 	compress  *compressor
 	registry  *prometheus.Registry
 	maxBody   int64
@@ -254,7 +257,7 @@ func newServer(cfg Config) *server {
 		ready:     cfg.Ready,
 		degraded:  cfg.Degraded,
 		log:       cfg.Logger,
-		accessLog: cfg.AccessLog,
+		access:    accessLine{w: cfg.AccessLog},
 		compress:  newCompressor(),
 		registry:  cfg.Registry,
 		maxBody:   cfg.MaxBodyBytes,
@@ -296,11 +299,7 @@ func newServer(cfg Config) *server {
 		s.log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	}
 	s.log = slog.New(LogHandler(s.log.Handler()))
-	if s.accessLog == nil {
-		s.accessLog = s.log
-	} else {
-		s.accessLog = slog.New(LogHandler(s.accessLog.Handler()))
-	}
+
 	if s.registry == nil {
 		s.registry = prometheus.NewRegistry()
 		s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

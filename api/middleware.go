@@ -97,7 +97,11 @@ func (s *server) finish(c *gin.Context, start time.Time) {
 	if size < 0 {
 		size = 0
 	}
-	s.accessLog.LogAttrs(c.Request.Context(), slog.LevelInfo, "request",
+	if s.access.w != nil {
+		s.access.write(start.Add(elapsed), method, route, status, elapsed, size, requestID(c))
+		return
+	}
+	s.log.LogAttrs(c.Request.Context(), slog.LevelInfo, "request",
 		slog.String("method", method),
 		slog.String("route", route),
 		slog.Int("status", status),

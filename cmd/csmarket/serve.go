@@ -41,7 +41,10 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	sink := logsink.New(stderr, 0, 0)
 	defer sink.Close()
 	log := slog.New(api.LogHandler(slog.NewJSONHandler(sink.Direct(), &slog.HandlerOptions{Level: cfg.LogLevel})))
-	accessLog := slog.New(slog.NewJSONHandler(sink.Buffered(), &slog.HandlerOptions{Level: cfg.LogLevel}))
+	var accessLog io.Writer
+	if cfg.LogLevel <= slog.LevelInfo {
+		accessLog = sink.Buffered()
+	}
 
 	db, err := openStore(ctx, cfg)
 	if err != nil {
