@@ -353,6 +353,7 @@ func (s *server) tenderRoutes(v1 *gin.RouterGroup) {
 	t.GET("/:id/bids/:bid", s.requireUser, s.getBid)
 	t.PUT("/:id/bids/:bid", s.requireUser, s.reviseBid)
 	t.POST("/:id/bids/:bid/withdraw", s.requireUser, s.withdrawBid)
+	v1.GET("/me/bids", s.authenticate, s.requireUser, s.listOwnBids)
 	if s.evaluations != nil {
 		s.evaluationRoutes(t)
 	}

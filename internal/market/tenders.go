@@ -56,6 +56,9 @@ type TenderStore interface {
 	ListBids(ctx context.Context, tenderID, supplierID string, withWithdrawn bool) ([]Bid, error)
 	// BidVersions returns every version of a bid, oldest first.
 	BidVersions(ctx context.Context, id string) ([]Bid, error)
+	// ListSupplierBids returns every bid of one supplier across tenders,
+	// submitted and withdrawn, the latest submitted first.
+	ListSupplierBids(ctx context.Context, supplierID string) ([]Bid, error)
 }
 
 // OrganisationReader reads organisations; the tender rules use it to check

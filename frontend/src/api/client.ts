@@ -520,3 +520,10 @@ export function listAudit(token: string, object: string, cursor: string, signal?
 export function verifyAudit(token: string): Promise<AuditVerification> {
   return call(() => client.GET("/api/v1/audit/verify", { headers: bearer(token) }));
 }
+
+export type OwnBid = components["schemas"]["OwnBidList"]["items"][number];
+
+/** listOwnBids is the caller's supplier's bids on every tender, the latest first. */
+export function listOwnBids(token: string, signal?: AbortSignal): Promise<OwnBid[]> {
+  return call(() => client.GET("/api/v1/me/bids", { headers: bearer(token), signal })).then((d) => d.items);
+}

@@ -306,6 +306,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/bids": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your supplier's bids on every tender (a supplier's users).
+         * @description Every bid of the caller's supplier organisation across tenders,
+         *     submitted and withdrawn, the latest submitted first, each with its
+         *     tender's title and status (never the tender's baseline, nor anything
+         *     of another supplier's bid). Only a supplier's users may ask (403).
+         */
+        get: operations["listOwnBids"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me/export": {
         parameters: {
             query?: never;
@@ -1829,6 +1852,20 @@ export interface components {
             };
             /** Format: date-time */
             updated_at: string;
+        };
+        OwnBidList: {
+            items: {
+                bid: components["schemas"]["Bid"];
+                tender: {
+                    id: string;
+                    title: string;
+                    status: components["schemas"]["TenderStatus"];
+                    /** Format: date-time */
+                    bid_deadline?: string;
+                    /** Format: date-time */
+                    standstill_ends_at?: string;
+                };
+            }[];
         };
         /**
          * @description A bid's scores as the caller may read them: its own, and for the
@@ -3637,6 +3674,40 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listOwnBids: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The bids. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OwnBidList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];

@@ -1,6 +1,6 @@
 // A CCG's own tenders (its drafts and every tender it commissions, by
 // status) and a supplier's own bids across tenders.
-import { listBids, listTenders, type Bid, type Me, type Tender, type TenderStatus } from "../api/client";
+import { listOwnBids, listTenders, type Me, type OwnBid, type Tender, type TenderStatus } from "../api/client";
 import { h } from "../dom";
 import { formatDateTime, formatPence } from "../format";
 import { authed } from "../session";
@@ -112,37 +112,34 @@ function nextStep(t: Tender): Node | string {
   }
 }
 
-/** myBidsPage lists the caller's organisation's bids on every published tender, with each one's status and versions. */
+/** myBidsPage lists the caller's organisation's bids on every tender, with each one's status and version. */
 export async function myBidsPage(me: Me, signal: AbortSignal): Promise<Page> {
   const title = "My bids";
   const heading = h("h1", { class: "nhsuk-heading-xl", tabindex: -1 }, title);
-  let found: { t: Tender; bids: Bid[] }[];
+  let own: OwnBid[];
   try {
-    const tenders = await publishedTenders(signal);
-    found = await authed((tok) => Promise.all(tenders.map(async (t) => ({ t, bids: await listBids(tok, t.id, signal) }))));
+    own = await authed((tok) => listOwnBids(tok, signal));
   } catch (err) {
     if (err instanceof DOMException && err.name === "AbortError") return { el: h("div"), title };
     return { el: h("div", null, heading, errorSummary(err)), title };
   }
-  const rows = found.filter((f) => f.bids.length > 0);
-  const status = h("p", { role: "status" }, rows.length ? `${me.organisation.name} has bid for ${rows.length} ${rows.length === 1 ? "tender" : "tenders"}.` : "");
-  const body = rows.length
+  const status = h("p", { role: "status" }, own.length ? `${me.organisation.name} has made ${own.length} ${own.length === 1 ? "bid" : "bids"}.` : "");
+  const body = own.length
     ? table(
         "Your bids",
-        ["Tender", "Tender status", "Your bid", "Price", "Versions", "Feedback"],
-        rows.map(({ t, bids }) => {
-          const live = bids.find((b) => b.status === "submitted");
-          const latest = live ?? bids[bids.length - 1]!;
-          const decided = t.status === "standstill" || t.status === "awarded";
+        ["Tender", "Tender status", "Your bid", "Price", "Version", "Feedback"],
+        own.map(({ bid, tender }) => {
+          const decided = tender.status === "standstill" || tender.status === "awarded";
+          const live = bid.status === "submitted";
           return h(
             "tr",
             null,
-            h("th", { scope: "row" }, tenderLink(t)),
-            h("td", null, statusTag(t.status)),
-            h("td", null, live ? "Submitted" : `Withdrawn ${formatDateTime(latest.withdrawn_at ?? "")}`),
-            h("td", { class: "num" }, formatPence(latest.price_pence)),
-            h("td", { class: "num" }, String(latest.version)),
-            h("td", null, decided && live ? h("a", { href: `?page=tender&id=${encodeURIComponent(t.id)}#feedback`, class: "nhsuk-link" }, "Your result", h("span", { class: "nhsuk-u-visually-hidden" }, ` for ${t.title}`)) : "After the award decision"),
+            h("th", { scope: "row" }, h("a", { href: `?page=tender&id=${encodeURIComponent(tender.id)}`, class: "nhsuk-link" }, tender.title)),
+            h("td", null, statusTag(tender.status)),
+            h("td", null, live ? "Submitted" : `Withdrawn ${formatDateTime(bid.withdrawn_at ?? "")}`),
+            h("td", { class: "num" }, formatPence(bid.price_pence)),
+            h("td", { class: "num" }, String(bid.version)),
+            h("td", null, decided && live ? h("a", { href: `?page=tender&id=${encodeURIComponent(tender.id)}#feedback`, class: "nhsuk-link" }, "Your result", h("span", { class: "nhsuk-u-visually-hidden" }, ` for ${tender.title}`)) : "After the award decision"),
           );
         }),
       )
