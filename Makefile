@@ -68,6 +68,7 @@ bench: build
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
 	$(GO) build -o bin/csmbench ./cmd/csmbench
 	bin/csmbench -bin $(BIN)
+	bin/csmbench -misses
 	$(GO) test -run '^$$' -bench 'FetchHit|ProvidersCachedHit|BareGin' -benchmem -benchtime 2000x ./internal/cache/ ./api/
 	$(GO) test -run '^$$' -bench 'Compare' -benchmem ./internal/market/
 	$(GO) test -run '^$$' -bench 'Comparison1000|ProvidersCachedHit' -benchmem -benchtime 20x ./api/

@@ -74,6 +74,8 @@ func (m *misses) bench() error {
 	engines := []string{sqlstore.EngineSQLite}
 	if m.pgURL != "" {
 		engines = append(engines, sqlstore.EnginePostgres)
+	} else {
+		fmt.Println("postgres: skipped (set TEST_DATABASE_URL or -misses-postgres to a server that takes a scratch database)")
 	}
 	results := map[string]map[string]missResult{}
 	var cases []missCase
