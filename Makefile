@@ -60,14 +60,17 @@ test-browser: build
 		cd frontend && npm run --silent gen:check && CSM_BIN=$(CURDIR)/$(BIN) npm test && touch $(CURDIR)/.test/browser.ok; \
 	fi
 
-# wrk on loopback: the cached directory against a bare Gin handler, then at
-# 1,000 and 100,000 providers (set CSM_REDIS_URL to add a run through
-# Redis); then Go benchmarks: cache hits, the comparison of 100 and 1,000
-# bids, and the comparison endpoint on 1,000 bids against the cached list.
+# wrk on loopback: the cached directory against bare Gin handlers serving
+# the same bytes, embedded and on PostgreSQL + Redis (TEST_DATABASE_URL's
+# server takes scratch databases; TEST_REDIS_URL's database 14 is used);
+# gzip'd against plain; 1,000 against 100,000 providers and serve's RSS;
+# the comparison of 1,000 bids warm and cold; the mixed load on two
+# replicas; then every public list and search uncached on both engines
+# (-misses), and Go benchmarks. Each figure is printed beside its target.
 bench: build
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
 	$(GO) build -o bin/csmbench ./cmd/csmbench
-	bin/csmbench -bin $(BIN)
+	bin/csmbench -bin $(BIN) -postgres "$${TEST_DATABASE_URL:-}" -redis "$${TEST_REDIS_URL:-}"
 	bin/csmbench -misses
 	$(GO) test -run '^$$' -bench 'FetchHit|ProvidersCachedHit|BareGin' -benchmem -benchtime 2000x ./internal/cache/ ./api/
 	$(GO) test -run '^$$' -bench 'Compare' -benchmem ./internal/market/

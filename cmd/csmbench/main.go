@@ -7,12 +7,14 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +22,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/csmarket/csmarket/api"
@@ -34,7 +37,10 @@ func main() {
 	conns := flag.Int("connections", 32, "wrk connections")
 	rounds := flag.Int("rounds", 3, "alternating rounds per comparison; the median is reported")
 	large := flag.Int("large", 100_000, "providers in the large directory")
-	redisURL := flag.String("redis", os.Getenv("CSM_REDIS_URL"), "also measure through this Redis (empty: skip)")
+	redisURL := flag.String("redis", envOr("TEST_REDIS_URL", "CSM_REDIS_URL"), "Redis for the production runs; database 14 of its server is used and its csm:* keys cleared (empty: skip them)")
+	pgURL := flag.String("postgres", os.Getenv("TEST_DATABASE_URL"), "a PostgreSQL server URL taking scratch databases for the production runs, dropped after (empty: skip them)")
+	mixedDur := flag.Duration("mixed-duration", 30*time.Second, "length of the mixed load")
+	mixedOnly := flag.Bool("mixed-only", false, "measure only the mixed load")
 	only := flag.Bool("comparison-only", false, "measure only the comparison against the cached list")
 	misses := addMissesFlags(flag.CommandLine)
 	flag.Parse()
@@ -45,8 +51,8 @@ func main() {
 		}
 		return
 	}
-	b := &bench{bin: *bin, dur: *dur, conns: *conns, rounds: *rounds, comparisonOnly: *only}
-	if err := b.main(*large, *redisURL); err != nil {
+	b := &bench{bin: *bin, dur: *dur, conns: *conns, rounds: *rounds, comparisonOnly: *only, mixedOnly: *mixedOnly, mixedDur: *mixedDur}
+	if err := b.main(*large, benchRedis(*redisURL), *pgURL); err != nil {
 		fmt.Fprintln(os.Stderr, "csmbench:", err)
 		os.Exit(1)
 	}
@@ -59,6 +65,8 @@ type bench struct {
 	rounds         int
 	tmp            string
 	comparisonOnly bool
+	mixedOnly      bool
+	mixedDur       time.Duration
 }
 
 type result struct {
@@ -66,7 +74,7 @@ type result struct {
 	p99 time.Duration
 }
 
-func (b *bench) main(large int, redisURL string) error {
+func (b *bench) main(large int, redisURL, pgURL string) error {
 	if _, err := exec.LookPath("wrk"); err != nil {
 		return errors.New("wrk is not installed (make bench installs it from Debian)")
 	}
@@ -79,38 +87,90 @@ func (b *bench) main(large int, redisURL string) error {
 	if b.comparisonOnly {
 		return b.comparisonBench()
 	}
+	if b.mixedOnly {
+		return b.mixed(pgURL, redisURL)
+	}
 	fmt.Printf("csmbench: GET %s, wrk -t1 -c%d -d%s, median of %d alternating rounds\n\n", target, b.conns, b.dur, b.rounds)
 
-	// 1. The demo directory, cached, against a bare Gin handler with the same bytes.
+	// 1. The cached directory against bare Gin handlers serving the same
+	// bytes: on the embedded default, and on PostgreSQL and Redis.
+	fmt.Println("1. the cached directory against the floor (a bare Gin handler serving the same bytes)")
 	demo, err := b.start("demo", 0, "")
 	if err != nil {
 		return err
 	}
+	defer demo.stop()
+	urls := map[string]string{"embedded (SQLite, in process)": demo.url}
+	floors := map[string]string{"embedded (SQLite, in process)": "floor for embedded"}
 	body, etag, err := fetch(demo.url + target)
 	if err != nil {
-		demo.stop()
 		return err
 	}
 	bare, err := serveBaseline(body, etag)
 	if err != nil {
-		demo.stop()
 		return err
 	}
-	res := b.compare(map[string]string{"bare gin": bare.url, "cached (in-process)": demo.url})
+	defer bare.stop()
+	urls["floor for embedded"] = bare.url
+	if pgURL != "" && redisURL != "" {
+		prod, cleanup, err := b.startProduction("production", pgURL, redisURL)
+		if err != nil {
+			return err
+		}
+		defer cleanup()
+		pbody, petag, err := fetch(prod.url + target)
+		if err != nil {
+			return err
+		}
+		pbare, err := serveBaseline(pbody, petag)
+		if err != nil {
+			return err
+		}
+		defer pbare.stop()
+		urls["PostgreSQL + Redis"] = prod.url
+		urls["floor for PostgreSQL + Redis"] = pbare.url
+		floors["PostgreSQL + Redis"] = "floor for PostgreSQL + Redis"
+	} else {
+		fmt.Println("   (PostgreSQL + Redis skipped: set -postgres and -redis, or TEST_DATABASE_URL and TEST_REDIS_URL)")
+	}
+	res := b.compare(urls)
+	if u, ok := urls["PostgreSQL + Redis"]; ok {
+		fmt.Printf("   PostgreSQL + Redis cache: %s\n", cacheCounts(u))
+	}
+	fmt.Printf("   %-32s %12s %10s %10s %10s\n", "", "requests/s", "p99", "x floor", "p99/floor")
+	for _, name := range sortedKeys(floors) {
+		r, f := res[name], res[floors[name]]
+		fmt.Printf("   %-32s %12.0f %10s\n", floors[name], f.rps, f.p99)
+		fmt.Printf("   %-32s %12.0f %10s %10.2f %10.2f   (targets >= 0.85, <= 1.30)\n", name, r.rps, r.p99, r.rps/f.rps, float64(r.p99)/float64(f.p99))
+	}
+	fmt.Printf("   response: %d bytes\n\n", len(body))
+
+	// 2. Compression, on the embedded server: the same view asked for
+	// plain and gzip'd, both cached.
+	fmt.Println("2. compression (Accept-Encoding: gzip), embedded")
+	gz, err := fetchGzip(demo.url + target)
+	if err != nil {
+		return err
+	}
+	cres := b.compareHeaders(map[string]wrkTarget{
+		"plain": {url: demo.url + target},
+		"gzip":  {url: demo.url + target, header: "Accept-Encoding: gzip"},
+	})
+	fmt.Printf("   %-32s %12s %10s %10s\n", "", "requests/s", "p99", "bytes")
+	fmt.Printf("   %-32s %12.0f %10s %10d\n", "plain", cres["plain"].rps, cres["plain"].p99, len(body))
+	fmt.Printf("   %-32s %12.0f %10s %10d\n", "gzip", cres["gzip"].rps, cres["gzip"].p99, gz)
+	fmt.Printf("   gzip: %.0f%% of the bytes, %.2fx the requests/s of plain\n\n", 100*float64(gz)/float64(len(body)), cres["gzip"].rps/cres["plain"].rps)
 	demo.stop()
 	bare.stop()
-	fmt.Printf("%-32s %12s %10s\n", "", "requests/s", "p99")
-	for _, name := range []string{"bare gin", "cached (in-process)"} {
-		fmt.Printf("%-32s %12.0f %10s\n", name, res[name].rps, res[name].p99)
-	}
-	fmt.Printf("ratio cached/bare: %.2f (target >= 0.50), response %d bytes\n\n", res["cached (in-process)"].rps/res["bare gin"].rps, len(body))
 
-	// 2. The same request at 1,000 and at a large directory.
+	// 3. The same request at 1,000 and at a large directory, and the
+	// memory of the large one's serve after it.
+	fmt.Println("3. directory size")
 	small, err := b.start("small", 1000, "")
 	if err != nil {
 		return err
 	}
-	fmt.Printf("seeding %d providers...\n", large)
+	fmt.Printf("   seeding %d providers...\n", large)
 	big, err := b.start("large", large, "")
 	if err != nil {
 		small.stop()
@@ -118,32 +178,44 @@ func (b *bench) main(large int, redisURL string) error {
 	}
 	names := map[string]string{"1,000 providers": small.url, fmt.Sprintf("%s providers", thousands(large)): big.url}
 	res = b.compare(names)
+	walked, err := walkDirectory(big.url)
+	if err != nil {
+		return err
+	}
+	rss, rssErr := big.rss()
 	small.stop()
 	big.stop()
-	fmt.Printf("%-32s %12s %10s\n", "", "requests/s", "p99")
+	fmt.Printf("   %-32s %12s %10s\n", "", "requests/s", "p99")
 	for _, name := range sortedKeys(names) {
-		fmt.Printf("%-32s %12.0f %10s\n", name, res[name].rps, res[name].p99)
+		fmt.Printf("   %-32s %12.0f %10s\n", name, res[name].rps, res[name].p99)
 	}
-	fmt.Printf("ratio large/1,000: %.2f (target >= 0.90)\n", res[fmt.Sprintf("%s providers", thousands(large))].rps/res["1,000 providers"].rps)
+	fmt.Printf("   ratio large/1,000: %.2f (target >= 0.90)\n", res[fmt.Sprintf("%s providers", thousands(large))].rps/res["1,000 providers"].rps)
+	if rssErr != nil {
+		fmt.Printf("   RSS of serve: unknown (%v)\n", rssErr)
+	} else {
+		fmt.Printf("   RSS of serve after seeding %s providers, the runs above and %d directory pages: %.1f MiB (target <= 100 MiB)\n",
+			thousands(large), walked, float64(rss)/(1<<20))
+	}
 
-	// 3. The comparison of 1,000 bids, signed in, against the cached list.
+	// 4. The comparison of 1,000 bids, signed in, against the cached list.
 	fmt.Println()
+	fmt.Println("4. the comparison of 1,000 bids")
 	if err := b.comparisonBench(); err != nil {
 		return err
 	}
 
-	// 4. Optionally, the demo through Redis.
-	if redisURL != "" {
-		fmt.Println()
-		rs, err := b.start("redis", 0, redisURL)
-		if err != nil {
-			return err
-		}
-		res = b.compare(map[string]string{"cached (redis)": rs.url})
-		rs.stop()
-		fmt.Printf("%-32s %12.0f %10s\n", "cached (redis)", res["cached (redis)"].rps, res["cached (redis)"].p99)
+	// 5. The mixed load on two replicas.
+	fmt.Println()
+	fmt.Println("5. mixed load")
+	return b.mixed(pgURL, redisURL)
+}
+
+func (b *bench) mixed(pgURL, redisURL string) error {
+	if pgURL == "" || redisURL == "" {
+		fmt.Println("   skipped: set -postgres and -redis, or TEST_DATABASE_URL and TEST_REDIS_URL")
+		return nil
 	}
-	return nil
+	return b.mixedBench(pgURL, redisURL, b.mixedDur, b.conns)
 }
 
 // compare runs wrk against each URL in turn, rounds times, and returns the
@@ -201,6 +273,7 @@ func parseWrk(out []byte, err error) (result, error) {
 
 type server struct {
 	url  string
+	pid  int
 	stop func()
 }
 
@@ -219,37 +292,59 @@ func (b *bench) start(name string, n int, redisURL string) (*server, error) {
 	return b.serve(name, filepath.Join(b.tmp, name+".db"), redisURL)
 }
 
-// env is the environment of csmarket on the SQLite file path. A signed-in
-// user's request budget is raised out of wrk's reach: the limiter still
-// counts every request, as in production.
+// env is the environment of csmarket on the SQLite file path.
 func (b *bench) env(path string, port int, redisURL string) []string {
+	return b.envURL("sqlite:"+path, port, redisURL)
+}
+
+// envURL is the environment of csmarket on the store at dbURL. A signed-in
+// user's request budget and the login limit are raised out of the load's
+// reach: the limiter still counts every request, as in production.
+func (b *bench) envURL(dbURL string, port int, redisURL string) []string {
 	return append(os.Environ(),
-		"CSM_DATABASE_URL=sqlite:"+path,
+		"CSM_DATABASE_URL="+dbURL,
 		"CSM_ADDR=127.0.0.1:"+strconv.Itoa(port),
-		"CSM_LOG_LEVEL=error",
+		"CSM_LOG_LEVEL=info",
 		"CSM_REDIS_URL="+redisURL,
 		"CSM_RATE_TOKEN=10000000/1m",
+		"CSM_RATE_LOGIN=100000/1m",
+		"CSM_JWT_KEY_FILE="+filepath.Join(b.tmp, "jwt-keys.pem"),
 	)
 }
 
 // serve runs `csmarket serve` on the SQLite file path.
 func (b *bench) serve(name, path, redisURL string) (*server, error) {
+	return b.serveURL(name, "sqlite:"+path, redisURL)
+}
+
+// serveURL runs `csmarket serve` on the store at dbURL, its access lines
+// written (batched, as in production) to a file of the run.
+func (b *bench) serveURL(name, dbURL, redisURL string) (*server, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
-	envv := b.env(path, port, redisURL)
 	cmd := exec.Command(b.bin, "serve")
-	cmd.Env = envv
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
+	cmd.Env = b.envURL(dbURL, port, redisURL)
+	logf, err := os.Create(filepath.Join(b.tmp, strings.ReplaceAll(name, " ", "-")+".log"))
+	if err != nil {
 		return nil, err
 	}
-	s := &server{url: "http://127.0.0.1:" + strconv.Itoa(port), stop: func() {
-		_ = cmd.Process.Signal(os.Interrupt) // it may have exited already
-		_ = cmd.Wait()                       // its exit status after an interrupt says nothing
-	}}
-	deadline := time.Now().Add(30 * time.Second)
+	cmd.Stderr = logf
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return nil, err
+	}
+	s := &server{url: "http://127.0.0.1:" + strconv.Itoa(port), pid: cmd.Process.Pid}
+	var once sync.Once
+	s.stop = func() {
+		once.Do(func() {
+			_ = cmd.Process.Signal(os.Interrupt) // it may have exited already
+			_ = cmd.Wait()                       // its exit status after an interrupt says nothing
+			logf.Close()
+		})
+	}
+	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		if resp, err := http.Get(s.url + "/readyz"); err == nil {
 			resp.Body.Close()
@@ -260,7 +355,173 @@ func (b *bench) serve(name, path, redisURL string) (*server, error) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	s.stop()
-	return nil, fmt.Errorf("%s server did not become ready", name)
+	out, _ := os.ReadFile(logf.Name())
+	return nil, fmt.Errorf("%s server did not become ready:\n%s", name, out)
+}
+
+// startProduction seeds the demo into a scratch database of pgURL's server
+// and serves it with the cache on redisURL, as an operator deploys it.
+func (b *bench) startProduction(name, pgURL, redisURL string) (*server, func(), error) {
+	ctx := context.Background()
+	dbURL, drop, err := scratchDatabase(ctx, pgURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := clearRedis(ctx, redisURL); err != nil {
+		drop()
+		return nil, nil, err
+	}
+	seed := exec.Command(b.bin, "seed")
+	seed.Env = b.envURL(dbURL, 0, redisURL)
+	if out, err := seed.CombinedOutput(); err != nil {
+		drop()
+		return nil, nil, fmt.Errorf("seed %s: %v: %s", name, err, out)
+	}
+	srv, err := b.serveURL(name, dbURL, redisURL)
+	if err != nil {
+		drop()
+		return nil, nil, err
+	}
+	return srv, func() { srv.stop(); drop() }, nil
+}
+
+// rss returns the resident memory of the server's process.
+func (s *server) rss() (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10, err
+		}
+	}
+	return 0, errors.New("no VmRSS")
+}
+
+// walkDirectory reads pages of the directory, in several filters and by
+// cursor, as visitors and crawlers do, and returns how many it read.
+func walkDirectory(base string) (int, error) {
+	n := 0
+	for _, q := range []string{"sector=nhs", "sector=third_sector", "sector=independent", "sector=local_authority", "q=analytics", "q=health", "region=london", ""} {
+		cursor := ""
+		for range 50 {
+			u := base + "/api/v1/providers?page_size=100&" + q
+			if cursor != "" {
+				u += "&cursor=" + cursor
+			}
+			body, _, err := fetch(u)
+			if err != nil {
+				return n, err
+			}
+			n++
+			var page struct {
+				Next string `json:"next_cursor"`
+			}
+			if err := json.Unmarshal(body, &page); err != nil {
+				return n, err
+			}
+			if page.Next == "" {
+				break
+			}
+			cursor = url.QueryEscape(page.Next)
+		}
+	}
+	return n, nil
+}
+
+// fetchGzip returns the size of the gzip'd answer at url.
+func fetchGzip(u string) (int, error) {
+	req, _ := http.NewRequest(http.MethodGet, u, nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	resp, err := http.DefaultTransport.RoundTrip(req) // not the client: it would unzip
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, err
+	}
+	if resp.Header.Get("Content-Encoding") != "gzip" {
+		return 0, fmt.Errorf("GET %s with Accept-Encoding gzip: not gzip'd", u)
+	}
+	return len(body), nil
+}
+
+type wrkTarget struct{ url, header string }
+
+// compareHeaders is compare for targets with a request header each.
+func (b *bench) compareHeaders(targets map[string]wrkTarget) map[string]result {
+	runs := map[string][]result{}
+	names := make([]string, 0, len(targets))
+	for name := range targets {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for i := 0; i < b.rounds; i++ {
+		for _, name := range names {
+			t := targets[name]
+			args := []string{"-t1", "-c" + strconv.Itoa(b.conns), "-d" + b.dur.String(), "--latency"}
+			if t.header != "" {
+				args = append(args, "-H", t.header)
+			}
+			r, err := parseWrk(exec.Command("wrk", append(args, t.url)...).CombinedOutput())
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "wrk:", err)
+				continue
+			}
+			runs[name] = append(runs[name], r)
+		}
+	}
+	out := map[string]result{}
+	for name, rs := range runs {
+		out[name] = median(rs)
+	}
+	return out
+}
+
+// cacheCounts reads the cache's lookups from a server's metrics.
+func cacheCounts(base string) string {
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		return err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var parts []string
+	for _, line := range strings.Split(string(b), "\n") {
+		for _, p := range []string{`csm_cache_requests_total{result="hit"}`, `csm_cache_near_hits_total`, `csm_cache_requests_total{result="miss"}`, `csm_cache_requests_total{result="error"}`} {
+			if v, ok := strings.CutPrefix(line, p+" "); ok {
+				name := strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(p, "csm_cache_"), `requests_total{result="`), `"}`)
+				parts = append(parts, name+" "+v)
+			}
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func envOr(names ...string) string {
+	for _, n := range names {
+		if v := os.Getenv(n); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// benchRedis moves a Redis URL to database 14, the benchmark's own.
+func benchRedis(u string) string {
+	if u == "" {
+		return ""
+	}
+	p, err := url.Parse(u)
+	if err != nil {
+		return u
+	}
+	p.Path = "/14"
+	return p.String()
 }
 
 func sortResults(rs []result) {

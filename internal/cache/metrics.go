@@ -8,6 +8,7 @@ import (
 
 type metrics struct {
 	hit, miss, err prometheus.Counter
+	near           prometheus.Counter
 	memoHit        prometheus.Counter
 	memoMiss       prometheus.Counter
 	memoBypass     prometheus.Counter
@@ -22,6 +23,10 @@ func newMetrics(r prometheus.Registerer) *metrics {
 		Help: "Cache lookups of public views by result: hit, miss (loaded from the store), error (Redis failed or was skipped; loaded from the store).",
 	}, []string{"result"}))
 	m := &metrics{
+		near: register(r, prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "csm_cache_near_hits_total",
+			Help: "Hits served from this process's near-cache without a Redis round trip (a part of the hits).",
+		})),
 		hit:  requests.WithLabelValues("hit"),
 		miss: requests.WithLabelValues("miss"),
 		err:  requests.WithLabelValues("error"),

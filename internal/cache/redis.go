@@ -81,6 +81,7 @@ func (c *Cache) fetchRedis(ctx context.Context, ns, key string, ttl time.Duratio
 	if ok && now < it.expires {
 		if gen, ok := c.near(ctx, ns); ok && gen == it.gen && etagsAllow(ctx, it.e.ETag) {
 			c.m.hit.Inc()
+			c.m.near.Inc()
 			return it.e, nil
 		}
 		near = it.gen
