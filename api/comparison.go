@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -221,7 +222,7 @@ func (s *server) getComparison(c *gin.Context) {
 		h["Content-Type"] = csvContentType
 		h["Content-Disposition"] = []string{`attachment; filename="comparison-` + t.ID + `.csv"`}
 		c.Writer.WriteHeader(http.StatusOK)
-		c.Writer.Write(built.csv)
+		c.Writer.Write(built.csvBytes())
 		return
 	}
 	head, rows, tail := built.page(string(t.Status(s.now())), q.offset, q.size)
@@ -308,10 +309,13 @@ func decodeOffset(s string) (int, bool) {
 	return n, true
 }
 
-// builtComparison is a comparison rendered as CSV and as the pieces of
-// its JSON pages: the encoded rows one after another, comma-separated,
-// with where each starts, and the members before and after the rows.
+// builtComparison is a comparison rendered as the pieces of its JSON
+// pages: the encoded rows one after another, comma-separated, with where
+// each starts, and the members before and after the rows; and as CSV,
+// made at the first request for it, since most readers never ask.
 type builtComparison struct {
+	table    *comparisonResponse
+	csvOnce  sync.Once
 	csv      []byte
 	tenderID []byte // JSON string
 	before   []byte // criteria, budget and lowest price members
@@ -320,9 +324,16 @@ type builtComparison struct {
 	after    []byte // sensitivity, sector mix, total rows, in-house rank members
 }
 
-// buildComparison renders r, the whole table, both ways.
+// csvBytes returns the table as CSV, made once.
+func (b *builtComparison) csvBytes() []byte {
+	b.csvOnce.Do(func() { b.csv = comparisonCSV(b.table) })
+	return b.csv
+}
+
+// buildComparison renders r, the whole table, as JSON pieces, keeping r
+// for the CSV.
 func buildComparison(r *comparisonResponse) (*builtComparison, error) {
-	b := &builtComparison{csv: comparisonCSV(r), starts: make([]int, 0, len(r.Rows)+1)}
+	b := &builtComparison{table: r, starts: make([]int, 0, len(r.Rows)+1)}
 	var err error
 	if b.tenderID, err = json.Marshal(r.TenderID); err != nil {
 		return nil, err

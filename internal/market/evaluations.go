@@ -326,7 +326,7 @@ func (s *Evaluations) comparison(ctx context.Context, t *Tender, es []Evaluator)
 		}
 	}()
 	err := func() error {
-		bids, err := s.Tenders.ListBids(ctx, t.ID, "", false)
+		bids, err := s.Tenders.ListBidPrices(ctx, t.ID)
 		if err != nil {
 			return err
 		}

@@ -54,6 +54,9 @@ type TenderStore interface {
 	// ListBids returns a tender's bids, of one supplier when supplierID is
 	// not "", oldest first; withdrawn ones too when withWithdrawn.
 	ListBids(ctx context.Context, tenderID, supplierID string, withWithdrawn bool) ([]Bid, error)
+	// ListBidPrices returns a tender's submitted bids without their
+	// responses (Responses nil), oldest first: what the comparison reads.
+	ListBidPrices(ctx context.Context, tenderID string) ([]Bid, error)
 	// BidVersions returns every version of a bid, oldest first.
 	BidVersions(ctx context.Context, id string) ([]Bid, error)
 	// ListSupplierBids returns every bid of one supplier across tenders,

@@ -326,6 +326,28 @@ func (s *TenderStore) ListBids(ctx context.Context, tenderID, supplierID string,
 	return s.queryBids(ctx, query+" ORDER BY b.submitted_at, b.id", args)
 }
 
+// ListBidPrices returns a tender's submitted bids without their
+// responses, which are most of a bid's bytes and none of the comparison's
+// figures, oldest first.
+func (s *TenderStore) ListBidPrices(ctx context.Context, tenderID string) ([]market.Bid, error) {
+	bids := []market.Bid{}
+	err := eachRow(ctx, s.db, `SELECT b.id, b.tender_id, b.supplier_id, b.submitted_by, b.status, b.version,
+		b.price_pence, b.submitted_at, b.updated_at FROM bids b WHERE b.tender_id = ? AND b.status = ?
+		ORDER BY b.submitted_at, b.id`, []any{tenderID, string(market.BidSubmitted)}, func(sc scanner) error {
+		var b market.Bid
+		if err := sc.Scan(&b.ID, &b.TenderID, &b.SupplierID, &b.SubmittedBy, &b.Status, &b.Version,
+			&b.PricePence, timeCol{&b.SubmittedAt}, timeCol{&b.UpdatedAt}); err != nil {
+			return err
+		}
+		bids = append(bids, b)
+		return nil
+	})
+	if err != nil {
+		return nil, s.db.translate(err)
+	}
+	return bids, nil
+}
+
 func (s *TenderStore) queryBids(ctx context.Context, query string, args []any) ([]market.Bid, error) {
 	bids := []market.Bid{}
 	err := eachRow(ctx, s.db, query, args, func(sc scanner) error {

@@ -823,6 +823,25 @@ func TestBids(t *testing.T) {
 			})
 		}
 
+		t.Run("ListBidPrices", func(t *testing.T) {
+			// The comparison's read: the submitted bids as ListBids gives
+			// them, without their responses.
+			got, err := s.ts.ListBidPrices(ctx, tender.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := s.ts.ListBids(ctx, tender.ID, "", false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range want {
+				want[i].Responses = nil
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("ListBidPrices =\n%+v\nwant\n%+v", got, want)
+			}
+		})
+
 		t.Run("ConcurrentRevisions", func(t *testing.T) {
 			const writers = 6
 			mustWarmPool(t, s.db, writers)
