@@ -61,3 +61,13 @@ export function card(attrs: Attrs, ...children: Child[]): HTMLLIElement {
   const { class: extra, ...rest } = attrs;
   return h("li", { ...rest, class: `nhsuk-card${extra ? ` ${String(extra)}` : ""}` }, h("div", { class: "nhsuk-card__content" }, children));
 }
+
+/**
+ * scrollBox is the NHS.UK scroll component around a wide table: on a
+ * narrow screen the table scrolls inside it, not the page. It can take
+ * focus, so a keyboard user can scroll it too.
+ */
+export function scrollBox(table: HTMLElement, hidden = false): HTMLElement {
+  const label = table.querySelector("caption")?.textContent ?? "Table";
+  return h("div", { class: "nhsuk-scroll", hidden }, h("div", { class: "nhsuk-scroll__content", tabindex: 0, role: "region", "aria-label": label }, table));
+}

@@ -108,6 +108,19 @@ export async function screenshots(page, name) {
   const before = page.viewportSize();
   for (const width of [1280, 320]) {
     await page.setViewportSize({ width, height: 900 });
+    // WCAG 1.4.10: at 320 px (and so at 400% zoom of 1280) nothing but a
+    // table in its own scrolling box may need a horizontal scroll.
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+    if (wide > width) {
+      const culprits = await page.evaluate((w) => {
+        const out = [];
+        for (const el of document.body.querySelectorAll("*")) {
+          if (el.getBoundingClientRect().right > w + 1 && !el.closest(".nhsuk-table-container") && !out.some((o) => o.contains(el))) out.push(el);
+        }
+        return out.slice(0, 5).map((el) => `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ""}.${[...el.classList].join(".")} (${Math.round(el.getBoundingClientRect().right)} px)`);
+      }, width);
+      throw new Error(`${name} at ${width} px is ${wide} px wide: it scrolls sideways (${culprits.join("; ")})`);
+    }
     const path = join(screenshotsDir, `${name}-${width}.png`);
     await page.screenshot({ path, fullPage: true });
     shots.push(path);

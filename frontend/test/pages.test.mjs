@@ -168,7 +168,7 @@ describe("every journey's pages in Chromium", () => {
     await page.getByRole("radio", { name: "Yes, I have a conflict of interest" }).check();
     await page.getByRole("checkbox", { name: supplier.org }).check();
     await page.getByLabel("Details of the conflict").fill("My sister leads its analytics team.");
-    await screenshots(page, "conflict-declaration");
+    await screenshots(page, "tender-declaration");
     await page.getByRole("button", { name: "Record my declaration" }).click();
     await page.getByRole("heading", { level: 2, name: "Your conflict of interest is recorded" }).waitFor();
     assert.match(await page.locator("#evaluation").innerText(), /declared a conflict of interest/);
@@ -214,7 +214,10 @@ describe("every journey's pages in Chromium", () => {
     const watcher = watch(page);
     await page.goto(base);
     await page.getByRole("heading", { level: 1, name: "Find commissioning support" }).waitFor();
-    await checkPage(page);
+    await page.locator(".app-cards:not([aria-busy])").waitFor();
+    await screenshots(page, "directory");
+    await go(page, "Opportunities", "Opportunities");
+    await screenshots(page, "opportunities");
     await go(page, "Market", "Market figures");
     const want = (await api("GET", "/api/v1/market/choice", null)).body;
     for (const h2 of ["Bids by sector", "Awards by sector", "Competition for tenders", "Awarded tenders"]) {

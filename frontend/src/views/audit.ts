@@ -2,7 +2,7 @@
 // by the object it concerns, paged by cursor, and a check of its hash
 // chain that names the first broken link.
 import { listAudit, verifyAudit, type AuditList, type Me } from "../api/client";
-import { h, replace } from "../dom";
+import { h, replace, scrollBox } from "../dom";
 import { formatDateTime } from "../format";
 import { authed } from "../session";
 import { showProblem, textInput } from "./form";
@@ -92,9 +92,7 @@ export async function auditPage(me: Me, params: URLSearchParams, go: (url: strin
       h("section", { class: "section" }, h("h2", { class: "nhsuk-heading-m" }, "Check the chain"), verify, verifyResult),
       form,
       status,
-      h(
-        "div",
-        { class: "nhsuk-table-container" },
+      scrollBox(
         h(
           "table",
           { class: "nhsuk-table" },

@@ -21,7 +21,7 @@ import {
 } from "../api/client";
 import { stackedBars } from "../charts";
 import { countdown } from "../countdown";
-import { h, replace } from "../dom";
+import { h, replace, scrollBox } from "../dom";
 import { rerank } from "../rank";
 import { formatDateTime, formatPence, sectorLabels, tagClass } from "../format";
 import { authed } from "../session";
@@ -136,7 +136,7 @@ function view(c: Comparison, t: Tender, me: Me, back: HTMLElement, top: HTMLElem
       { class: "nhsuk-lede-text" },
       `${bidCount(c.rows.filter((r) => !r.in_house).length)} against a budget of ${formatPence(c.budget_pence)}. Price points are the lowest price (${formatPence(c.lowest_price_pence)}) divided by each price, times the price weight.`,
     ),
-    h("div", { class: "nhsuk-table-container" }, table),
+    scrollBox(table),
     csv,
     pointsChart(c),
     weightSlider(c),
@@ -230,9 +230,7 @@ function weightSlider(c: Comparison): HTMLElement | null {
       input,
     ),
     said,
-    h(
-      "div",
-      { class: "nhsuk-table-container" },
+    scrollBox(
       h(
         "table",
         { class: "nhsuk-table", id: "reweight-table" },

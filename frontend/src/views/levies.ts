@@ -2,7 +2,7 @@
 // and the operator's list of every one, with a status filter kept in the
 // URL and a retry for a levy Stripe refused or that was never sent.
 import { ApiError, getLeviesCSV, listLevies, retryLevy, type Levy, type LevyQuery, type LevyStatus, type Me } from "../api/client";
-import { h, replace } from "../dom";
+import { h, replace, scrollBox } from "../dom";
 import { formatDate, formatDateTime, formatMoney, safeHref, tagClass } from "../format";
 import { authed } from "../session";
 import { selectInput } from "./form";
@@ -208,7 +208,7 @@ async function levyList(o: ListOptions): Promise<HTMLElement> {
   const status = h("p", { class: "results__status", role: "status", "aria-live": "polite" });
   const problem = h("div", { class: "levies__problem" });
   const { table, body } = levyTable(o.caption, o.operator);
-  const scroll = h("div", { class: "nhsuk-table-container", hidden: true }, table);
+  const scroll = scrollBox(table, true);
   o.empty.hidden = true;
   const more = h("button", { type: "button", class: "nhsuk-button nhsuk-button--secondary", hidden: true }, "Load more levies");
   const download = h("button", { type: "button", class: "nhsuk-button nhsuk-button--secondary" }, "Download CSV");

@@ -1,7 +1,7 @@
 // A CCG's own tenders (its drafts and every tender it commissions, by
 // status) and a supplier's own bids across tenders.
 import { listOwnBids, listTenders, type Me, type OwnBid, type Tender, type TenderStatus } from "../api/client";
-import { h } from "../dom";
+import { h, scrollBox } from "../dom";
 import { formatDateTime, formatPence } from "../format";
 import { authed } from "../session";
 import { statusTag, tenderStatusLabels } from "./opportunities";
@@ -21,9 +21,7 @@ function tenderLink(t: Tender): HTMLElement {
 }
 
 function table(caption: string, head: string[], rows: HTMLElement[]): HTMLElement {
-  return h(
-    "div",
-    { class: "nhsuk-table-container" },
+  return scrollBox(
     h(
       "table",
       { class: "nhsuk-table" },

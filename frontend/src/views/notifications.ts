@@ -15,7 +15,7 @@ import {
   type NotificationPreference,
   type Role,
 } from "../api/client";
-import { h, replace } from "../dom";
+import { h, replace, scrollBox } from "../dom";
 import { formatDateTime, tagClass } from "../format";
 import { listStarted, noteListed, onArrival, onUnread, setUnread, unreadCount } from "../notifications";
 import { authed } from "../session";
@@ -450,7 +450,7 @@ export async function notificationPreferencesPage(me: Me, signal: AbortSignal): 
   const problem = h("div");
   const notice = h("div");
   const submit = h("button", { type: "submit", class: "nhsuk-button" }, "Save preferences");
-  const form = h("form", { class: "form", novalidate: true }, h("div", { class: "nhsuk-table-container" }, table), submit);
+  const form = h("form", { class: "form", novalidate: true }, scrollBox(table), submit);
   const fields = choices.map((c) => c.field);
 
   const resolve = (field: string): Field | null => {
