@@ -140,7 +140,7 @@ func mustComparisonBench(b *testing.B) (*tenderEnv, *http.Request) {
 // memo saves.
 func BenchmarkComparison1000(b *testing.B) {
 	e, r := mustComparisonBench(b)
-	pe, _ := mustBenchEnv(b, slog.NewJSONHandler(io.Discard, nil))
+	pe, _ := mustBenchEnv(b, slog.NewJSONHandler(io.Discard, nil), io.Discard)
 	providersNs := nsPerOp(pe.s.engine, time.Second)
 	me := r.Clone(context.Background())
 	me.URL.Path = "/api/v1/me"

@@ -25,6 +25,7 @@ type Config struct {
 	DatabaseURL     string
 	RedisURL        string
 	PprofAddr       string
+	RedisPrefix     string
 	RedisTimeout    time.Duration
 	LogLevel        slog.Level
 	CacheTTL        time.Duration
@@ -102,6 +103,13 @@ var settings = []setting{
 			}
 		}
 		c.RedisURL = v
+		return nil
+	}},
+	{"CSM_REDIS_PREFIX", "csm:", "the start of every cache key and of the invalidation channel, so that deployments (or tests) can share one Redis", func(c *Config, v string) error {
+		if v == "" || len(v) > 64 || strings.ContainsAny(v, " \t\r\n{}") {
+			return fmt.Errorf("must be 1 to 64 characters without spaces or braces, e.g. csm:")
+		}
+		c.RedisPrefix = v
 		return nil
 	}},
 	{"CSM_REDIS_TIMEOUT", "50ms", "longest wait for one Redis call before the store answers instead", durationSetting(func(c *Config) *time.Duration { return &c.RedisTimeout }, time.Millisecond)},

@@ -55,6 +55,51 @@ const baseUrl = (import.meta.env.VITE_API_BASE ?? "").replace(/\/+$/, "");
 
 const client = createClient<paths>({ baseUrl, headers: { Accept: "application/json" } });
 
+// Read your writes on any replica: a write's answer carries a
+// Consistency-Token (namespace:generation pairs), and every later read of
+// this tab sends the newest generation of each namespace back, so that
+// whichever replica answers shows the user's own edits at once.
+const tokenKey = "csm.consistency";
+
+function mergeTokens(a: string, b: string): string {
+  const gens = new Map<string, bigint>();
+  for (const pair of `${a},${b}`.split(",")) {
+    const [ns, g] = pair.split(":");
+    if (!ns || !g || !/^\d+$/.test(g)) continue;
+    const gen = BigInt(g);
+    const had = gens.get(ns);
+    if (had === undefined || gen > had) gens.set(ns, gen);
+  }
+  return [...gens].sort(([x], [y]) => (x < y ? -1 : 1)).map(([ns, g]) => `${ns}:${g}`).join(",");
+}
+
+function storedToken(): string {
+  try {
+    return sessionStorage.getItem(tokenKey) ?? "";
+  } catch {
+    return "";
+  }
+}
+
+client.use({
+  onRequest({ request }) {
+    const token = storedToken();
+    if (token && (request.method === "GET" || request.method === "HEAD")) request.headers.set("Consistency-Token", token);
+    return request;
+  },
+  onResponse({ response }) {
+    const token = response.headers.get("Consistency-Token");
+    if (token) {
+      try {
+        sessionStorage.setItem(tokenKey, mergeTokens(storedToken(), token));
+      } catch {
+        // no storage: this page still reads its writes on the replica that took them
+      }
+    }
+    return response;
+  },
+});
+
 // retryAfterSeconds reads Retry-After, which the API sends in seconds; an
 // HTTP date is allowed by RFC 9110 too, so that is understood as well.
 function retryAfterSeconds(headers: Headers | undefined): number {
