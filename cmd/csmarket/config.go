@@ -30,6 +30,7 @@ type Config struct {
 	LogLevel        slog.Level
 	CacheTTL        time.Duration
 	NearBound       time.Duration
+	CacheMaxBytes   int64
 	MaxBodyBytes    int64
 	ShutdownTimeout time.Duration
 
@@ -117,6 +118,14 @@ var settings = []setting{
 	{"CSM_CACHE_TTL", "60s", "how long a public view is kept (with 10% jitter); writes invalidate at once", durationSetting(func(c *Config) *time.Duration { return &c.CacheTTL }, time.Second)},
 	{"CSM_LOG_LEVEL", "info", "debug, info, warn or error", func(c *Config, v string) error {
 		return c.LogLevel.UnmarshalText([]byte(v))
+	}},
+	{"CSM_CACHE_MAX_BYTES", "33554432", "the most bytes of views a replica keeps in its own memory (least recently used go first)", func(c *Config, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1<<20 {
+			return fmt.Errorf("must be a whole number of bytes, at least 1048576")
+		}
+		c.CacheMaxBytes = n
+		return nil
 	}},
 	{"CSM_MAX_BODY_BYTES", "1048576", "largest request body accepted (413 beyond)", func(c *Config, v string) error {
 		n, err := strconv.ParseInt(v, 10, 64)

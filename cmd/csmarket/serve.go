@@ -276,7 +276,7 @@ func newCache(cfg Config, rc redis.UniversalClient, reg prometheus.Registerer, l
 	if near == 0 {
 		near = -1 // ask Redis on every hit
 	}
-	return cache.New(cache.Options{Redis: rc, Prefix: cfg.RedisPrefix, Registerer: reg, Timeout: cfg.RedisTimeout, NearBound: near, Logger: log})
+	return cache.New(cache.Options{Redis: rc, Prefix: cfg.RedisPrefix, MaxBytes: cfg.CacheMaxBytes, Registerer: reg, Timeout: cfg.RedisTimeout, NearBound: near, Logger: log})
 }
 
 const defaultKeyFile = "data/jwt-keys.pem"

@@ -67,6 +67,7 @@ const (
 	DefaultPrefix     = "csm:"
 	DefaultTimeout    = 50 * time.Millisecond
 	DefaultMaxEntries = 10_000
+	DefaultMaxBytes   = 32 << 20
 	DefaultJitter     = 0.1
 	DefaultCooldown   = time.Second
 )
@@ -96,6 +97,12 @@ type Options struct {
 	// MaxEntries bounds the views held in process: the whole cache without
 	// Redis, the near-cache with it.
 	MaxEntries int
+
+	// MaxBytes bounds the bytes of the views held in process, so that many
+	// large pages (a crawler walking the directory 100 at a time) cannot
+	// grow the process without limit; the least recently used go first.
+	// Zero means DefaultMaxBytes.
+	MaxBytes int64
 
 	// Jitter spreads expiries: a view kept for ttl expires after
 	// ttl x (1 ± Jitter), at random, so that views filled together are not
@@ -139,7 +146,10 @@ type Cache struct {
 	// items holds the views in process, each with the generation it was
 	// loaded at; without Redis it is the whole cache, with Redis the
 	// near-cache that spares the transfer of bodies this process has.
-	items *lru.Cache[string, *item]
+	items    *lru.Cache[string, *item]
+	keepMu   sync.Mutex // orders keep's accounting
+	bytes    atomic.Int64
+	maxBytes int64
 
 	// gens are the in-process generations: the whole truth without Redis;
 	// with Redis they only separate loads made while Redis is unusable.
@@ -204,7 +214,11 @@ func New(o Options) *Cache {
 	if n <= 0 {
 		n = DefaultMaxEntries
 	}
-	c.items, _ = lru.New[string, *item](n) // fails only for n <= 0
+	c.maxBytes = o.MaxBytes
+	if c.maxBytes <= 0 {
+		c.maxBytes = DefaultMaxBytes
+	}
+	c.items, _ = lru.NewWithEvict[string, *item](n, func(_ string, it *item) { c.bytes.Add(-int64(len(it.e.Body))) }) // fails only for n <= 0
 	c.m = newMetrics(o.Registerer)
 	if c.rdb != nil {
 		warnUnboundedClient(c.rdb, c.log)
@@ -251,9 +265,24 @@ func (c *Cache) fetchLocal(ctx context.Context, ns, key string, ttl time.Duratio
 	c.m.miss.Inc()
 	return c.load(ctx, flightKey(ns, gen, key), load, func(_ context.Context, e Entry) {
 		if g.Load() == gen {
-			c.items.Add(ik, &item{gen: gen, expires: c.now().UnixNano() + int64(c.jittered(ttl)), e: e})
+			c.keep(ik, &item{gen: gen, expires: c.now().UnixNano() + int64(c.jittered(ttl)), e: e})
 		}
 	})
+}
+
+// keep holds it in process as ik, evicting the least recently used views
+// while the bytes held are over the budget.
+func (c *Cache) keep(ik string, it *item) {
+	c.keepMu.Lock()
+	defer c.keepMu.Unlock()
+	if old, ok := c.items.Peek(ik); ok {
+		c.bytes.Add(-int64(len(old.e.Body)))
+	}
+	c.bytes.Add(int64(len(it.e.Body)))
+	c.items.Add(ik, it)
+	for c.bytes.Load() > c.maxBytes && c.items.Len() > 1 {
+		c.items.RemoveOldest()
+	}
 }
 
 // load runs fn once for all concurrent callers with the same flight key,

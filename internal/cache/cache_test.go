@@ -684,3 +684,30 @@ func gathered(t *testing.T, reg *prometheus.Registry, name, label, value string)
 	t.Fatalf("%s{%s=%q} not registered", name, label, value)
 	return 0
 }
+
+// TestMaxBytes: the views held in process stay within the byte budget,
+// the least recently used going first, and each still loads when asked.
+func TestMaxBytes(t *testing.T) {
+	c := MustCache(t, Options{MaxBytes: 100})
+	srcs := make([]*source, 6)
+	for i := range srcs {
+		srcs[i] = &source{body: strings.Repeat(string(rune('a'+i)), 40)}
+		mustFetch(t, c, NSProviders, fmt.Sprint(i), srcs[i])
+		if b := c.bytes.Load(); b > 100 {
+			t.Fatalf("after %d views: %d bytes held, budget 100", i+1, b)
+		}
+	}
+	if n := c.items.Len(); n != 2 {
+		t.Errorf("%d views held of 40 bytes each in 100, want 2", n)
+	}
+	if e := mustFetch(t, c, NSProviders, "5", srcs[5]); srcs[5].loads.Load() != 1 || string(e.Body) != srcs[5].body {
+		t.Error("the newest view was not kept")
+	}
+	if e := mustFetch(t, c, NSProviders, "0", srcs[0]); srcs[0].loads.Load() != 2 || string(e.Body) != srcs[0].body {
+		t.Error("the oldest view was not evicted, or not loaded again")
+	}
+	mustFetch(t, c, NSProviders, "0", &source{body: strings.Repeat("z", 10)}) // a hit: nothing replaced
+	if b := c.bytes.Load(); b != 80 {
+		t.Errorf("%d bytes held, want 80 (two views of 40)", b)
+	}
+}
