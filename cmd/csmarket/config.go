@@ -108,7 +108,7 @@ var settings = []setting{
 	}},
 	{"CSM_REDIS_PREFIX", "csm:", "the start of every cache key and of the invalidation channel, so that deployments (or tests) can share one Redis", func(c *Config, v string) error {
 		if v == "" || len(v) > 64 || strings.ContainsAny(v, " \t\r\n{}") {
-			return fmt.Errorf("must be 1 to 64 characters without spaces or braces, e.g. csm:")
+			return fmt.Errorf("must be 1 to 64 characters without spaces or braces (the default is csm:)")
 		}
 		c.RedisPrefix = v
 		return nil
