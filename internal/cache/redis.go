@@ -111,7 +111,7 @@ func (c *Cache) fetchRedis(ctx context.Context, ns, key string, ttl time.Duratio
 		e := Entry{Body: []byte(res[2].(string)), ETag: res[1].(string)}
 		pttl, _ := res[3].(int64)
 		if pttl > 0 {
-			c.items.Add(ik, &item{gen: gen, expires: now + pttl*int64(time.Millisecond), e: e})
+			c.keep(ik, &item{gen: gen, expires: now + pttl*int64(time.Millisecond), e: e})
 		}
 		c.m.hit.Inc()
 		return e, nil
@@ -127,7 +127,7 @@ func (c *Cache) fetchRedis(ctx context.Context, ns, key string, ttl time.Duratio
 			c.failed(lctx, "store", err)
 			return
 		}
-		c.items.Add(ik, &item{gen: gen, expires: c.now().UnixNano() + int64(d), e: e})
+		c.keep(ik, &item{gen: gen, expires: c.now().UnixNano() + int64(d), e: e})
 	})
 }
 
