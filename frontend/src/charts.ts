@@ -34,25 +34,25 @@ export interface StackedRow {
  * (in series order) out of max, with the row's label and total in words.
  */
 export function stackedBars(rows: StackedRow[], series: string[], max: number): HTMLElement {
-  const labelW = 220;
-  const barW = 440;
-  const totalW = 90;
-  const rowH = 34;
-  const width = labelW + barW + totalW;
-  const height = rows.length * rowH + 8;
+  // Each row's label sits above its bar, so that the chart stays narrow
+  // enough to read when it is scaled down to a phone's width.
+  const barW = 400;
+  const totalW = 70;
+  const rowH = 52;
+  const width = barW + totalW;
+  const height = rows.length * rowH + 4;
   const chart = s("svg", { class: "app-chart", viewBox: `0 0 ${width} ${height}`, width, height, "aria-hidden": "true", focusable: "false" });
   rows.forEach((r, i) => {
-    const y = 4 + i * rowH;
-    const name = r.label.length > 30 ? `${r.label.slice(0, 29)}…` : r.label;
-    chart.append(s("text", { x: 0, y: y + 21 }, r.marked ? `${name} (in house)` : name));
-    let x = labelW;
+    const y = 2 + i * rowH;
+    chart.append(s("text", { x: 0, y: y + 15 }, r.marked ? `${r.label} (in house)` : r.label));
+    let x = 0;
     r.segments.forEach((seg, j) => {
       const w = max > 0 ? (seg.value / max) * barW : 0;
-      if (w > 0) chart.append(s("rect", { x, y: y + 4, width: w, height: rowH - 10, fill: palette[series.indexOf(seg.label) % palette.length] ?? palette[j]!, stroke: "#fff", "stroke-width": 1 }));
+      if (w > 0) chart.append(s("rect", { x, y: y + 22, width: w, height: 22, fill: palette[series.indexOf(seg.label) % palette.length] ?? palette[j]!, stroke: "#fff", "stroke-width": 1 }));
       x += w;
     });
-    if (r.marked) chart.append(s("rect", { x: labelW, y: y + 2, width: x - labelW, height: rowH - 6, fill: "none", stroke: "#212b32", "stroke-width": 2, "stroke-dasharray": "6 3" }));
-    chart.append(s("text", { x: x + 6, y: y + 21 }, r.total));
+    if (r.marked) chart.append(s("rect", { x: 1, y: y + 20, width: Math.max(x - 2, 2), height: 26, fill: "none", stroke: "#212b32", "stroke-width": 2, "stroke-dasharray": "6 3" }));
+    chart.append(s("text", { x: x + 6, y: y + 38 }, r.total));
   });
   const legend = h(
     "ul",
@@ -75,16 +75,15 @@ export interface Bar {
 
 /** bars draws a simple horizontal bar chart, one bar per item, with its value in words. */
 export function bars(items: Bar[], max: number, colour = palette[0]!): SVGSVGElement {
-  const labelW = 170;
-  const barW = 380;
-  const rowH = 30;
-  const width = labelW + barW + 110;
-  const height = items.length * rowH + 8;
+  const barW = 300;
+  const rowH = 48;
+  const width = barW + 90;
+  const height = items.length * rowH + 4;
   const chart = s("svg", { class: "app-chart", viewBox: `0 0 ${width} ${height}`, width, height, "aria-hidden": "true", focusable: "false" });
   items.forEach((b, i) => {
-    const y = 4 + i * rowH;
+    const y = 2 + i * rowH;
     const w = max > 0 ? (b.value / max) * barW : 0;
-    chart.append(s("text", { x: 0, y: y + 19 }, b.label), s("rect", { x: labelW, y: y + 4, width: Math.max(w, 1), height: rowH - 10, fill: colour }), s("text", { x: labelW + w + 6, y: y + 19 }, b.text));
+    chart.append(s("text", { x: 0, y: y + 15 }, b.label), s("rect", { x: 0, y: y + 22, width: Math.max(w, 1), height: 20, fill: colour }), s("text", { x: w + 6, y: y + 37 }, b.text));
   });
   return chart;
 }

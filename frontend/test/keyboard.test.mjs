@@ -6,7 +6,8 @@
 // weight slider is checked against the API's own comparison.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { checkPage, closeBrowser, openBrowser, screenshots, watch } from "./harness.mjs";
+import { join } from "node:path";
+import { checkPage, closeBrowser, openBrowser, resultsDir, screenshots, watch } from "./harness.mjs";
 
 const password = "demo commissioning passphrase";
 const buyer = "buyer@birmingham-crosscity-ccg.example.nhs.uk";
@@ -302,6 +303,11 @@ describe("the keyboard alone in Chromium", () => {
     assert.match(await page.locator("#points-chart").innerText(), /Price[\s\S]*Approach[\s\S]*Social value/);
     assert.equal(await page.locator("#points-chart svg.app-chart text", { hasText: "(in house)" }).count(), 1);
     await screenshots(page, "comparison");
+    // The README's picture: the chart and the slider, at 1280 px.
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.locator("#points-chart").scrollIntoViewIfNeeded();
+    const top = await page.locator("#points-chart").evaluate((el) => el.getBoundingClientRect().top + window.scrollY - 16);
+    await page.screenshot({ path: join(resultsDir, "screenshots", "readme-comparison-1280.png"), clip: { x: 0, y: top, width: 1280, height: 1000 }, fullPage: true });
     assert.deepEqual(watcher.problems(), []);
   });
 });

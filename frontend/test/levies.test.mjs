@@ -224,7 +224,7 @@ describe("the marketplace levy in Chromium", () => {
 
     // Filtered by a status the levy does not have, it is not listed; on this
     // server no levy is paid, and the page says so.
-    await page.getByLabel("Status").selectOption({ label: "Paid" });
+    await page.getByLabel("Status", { exact: true }).selectOption({ label: "Paid" });
     await page.getByRole("button", { name: "Apply filter" }).click();
     await page.waitForFunction(() => document.title.startsWith("Marketplace levies: Paid"));
     assert.equal(new URL(page.url()).searchParams.get("status"), "paid");
@@ -235,14 +235,14 @@ describe("the marketplace levy in Chromium", () => {
     }
     for (const status of await rows.evaluateAll((trs) => trs.map((tr) => tr.dataset.status))) assert.equal(status, "paid");
 
-    await page.getByLabel("Status").selectOption({ label: "Not sent" });
+    await page.getByLabel("Status", { exact: true }).selectOption({ label: "Not sent" });
     await page.getByRole("button", { name: "Apply filter" }).click();
     await page.waitForURL((u) => u.searchParams.get("status") === "not_sent");
     await row.waitFor();
     // The filter lives in the address, so a reload (or a shared link) keeps it.
     await page.reload();
     await row.waitFor();
-    assert.equal(await page.getByLabel("Status").inputValue(), "not_sent");
+    assert.equal(await page.getByLabel("Status", { exact: true }).inputValue(), "not_sent");
     assert.equal(await row.count(), 1);
     for (const status of await rows.evaluateAll((trs) => trs.map((tr) => tr.dataset.status))) assert.equal(status, "not_sent");
     const text = await cellTexts(page, row);

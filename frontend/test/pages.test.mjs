@@ -7,7 +7,8 @@
 // checked by axe and photographed at 1280 and 320 px.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { checkPage, closeBrowser, openBrowser, screenshots, watch } from "./harness.mjs";
+import { join } from "node:path";
+import { checkPage, closeBrowser, openBrowser, resultsDir, screenshots, watch } from "./harness.mjs";
 
 const password = "demo commissioning passphrase";
 const buyer = "buyer@birmingham-crosscity-ccg.example.nhs.uk";
@@ -230,6 +231,11 @@ describe("every journey's pages in Chromium", () => {
     const ocds = page.getByRole("link", { name: /^OCDS release for / });
     if ((await ocds.count()) > 0) assert.match(await ocds.first().getAttribute("href"), /\/api\/v1\/tenders\/[^/]+\/ocds$/);
     await screenshots(page, "market");
+    // The README's picture: the top of the market figures on a phone.
+    await page.setViewportSize({ width: 320, height: 1000 });
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: join(resultsDir, "screenshots", "readme-market-320.png") });
+    await page.setViewportSize({ width: 1280, height: 900 });
     assert.deepEqual(watcher.problems(), []);
   });
 

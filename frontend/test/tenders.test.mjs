@@ -131,7 +131,7 @@ describe("a procurement in Chromium", () => {
     await page.getByRole("link", { name: "Opportunities" }).click();
     await page.getByRole("heading", { level: 1, name: "Opportunities" }).waitFor();
     await page.getByLabel("Search by keyword").fill(run);
-    await page.getByLabel("Status").selectOption("open");
+    await page.getByLabel("Status", { exact: true }).selectOption("open");
     await page.getByRole("button", { name: "Search" }).click();
     await page.waitForURL((u) => u.searchParams.get("q") === run && u.searchParams.get("status") === "open");
     const card = page.locator(".tender-card", { hasText: tenderTitle });

@@ -42,7 +42,7 @@ export async function marketPage(signal: AbortSignal): Promise<Page> {
   const summary = h(
     "p",
     { role: "status" },
-    `${m.tenders_with_bids} tenders past their deadline had bids: ${m.single_bid_tenders} had a single bid (${pct(single)}), ${m.multi_sector_tenders} had bids from two or more sectors (${pct(m.multi_sector_share)}).`,
+    `${m.tenders_with_bids} ${m.tenders_with_bids === 1 ? "tender" : "tenders"} past the deadline had bids: ${m.single_bid_tenders} had a single bid (${pct(single)}), ${m.multi_sector_tenders} had bids from two or more sectors (${pct(m.multi_sector_share)}).`,
   );
   const share = (n: number) => ({ value: n, text: `${n} of ${m.tenders_with_bids}` });
   return {
