@@ -309,7 +309,10 @@ func (s *ProviderStore) windowQuery(f market.ProviderFilter, terms []string, hi 
 				FROM listing_fts WHERE listing_fts MATCH ?`)
 		args = append(args, ftsQuerySQLite(terms))
 		if len(facets) > 0 {
-			b.WriteString(" AND rowid IN (SELECT rowid FROM listing_facets WHERE listing_facets MATCH ?)")
+			// The facets' rows are looked up, not given to FTS5 as the
+			// rows to search (the unary +), which would run the text
+			// query once for each and lose the rowid order.
+			b.WriteString(" AND +rowid IN (SELECT rowid FROM listing_facets WHERE listing_facets MATCH ?)")
 			args = append(args, ftsFacetsSQLite(facets))
 		}
 		if hi > 0 {
