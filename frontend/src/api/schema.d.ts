@@ -129,8 +129,13 @@ export interface paths {
         };
         /**
          * Search the provider directory.
-         * @description Without `q`, providers are ordered by name; with `q`, by relevance.
-         *     Filters combine with AND. Page with `next_cursor`.
+         * @description Without `q`, providers are ordered by name; with `q`, by relevance,
+         *     ranked in windows of 500 matches, the newest listings first: the
+         *     first pages hold the most relevant of the 500 newest listings that
+         *     match (and pass the filters), the next pages then rank the next 500
+         *     older ones, so that every match is reached by paging and a common
+         *     word costs no more than a rare one. A search of fewer matches is
+         *     one ranking. Filters combine with AND. Page with `next_cursor`.
          */
         get: operations["listProviders"];
         put?: never;
