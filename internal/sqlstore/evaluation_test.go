@@ -464,3 +464,56 @@ func TestEvaluationsService(t *testing.T) {
 		wantIntactChain(t, sqlstore.NewAuditStore(s.db), len(mustEvents(t, s.tenderStores)))
 	})
 }
+
+// TestMigrateDerivedTables checks that the migrations making score_sheets
+// and tender_bid_tallies fill them from the scores and bids already
+// stored: undone and done again over a scored tender, the comparison's
+// scores and the market's figures are as they were.
+func TestMigrateDerivedTables(t *testing.T) {
+	eachEngineEvaluations(t, func(t *testing.T, s *evaluationStores) {
+		ctx := t.Context()
+		sheet := func(b market.Bid, u market.User, approach, social int) {
+			t.Helper()
+			scores := []market.Score{
+				{TenderID: s.tender.ID, BidID: b.ID, EvaluatorID: u.ID, Criterion: "approach", Score: approach, Justification: "Because."},
+				{TenderID: s.tender.ID, BidID: b.ID, EvaluatorID: u.ID, Criterion: "social_value", Score: social, Justification: "Because."},
+			}
+			if err := s.es.PutScores(ctx, scores, s.event(u, "bid", "bid.scored")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sheet(s.b1, s.leadUser, 3, 2)
+		sheet(s.b1, s.jointUser, 4, 1)
+		sheet(s.b2, s.leadUser, 0, 4)
+		figuresStore := sqlstore.NewMarketStore(s.db)
+		read := func() ([]market.Score, market.ChoiceFigures) {
+			t.Helper()
+			values, err := s.es.ListScoreValues(ctx, s.tender.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			slices.SortFunc(values, func(a, b market.Score) int {
+				return cmpStrings(a.BidID+"|"+a.EvaluatorID+"|"+a.Criterion, b.BidID+"|"+b.EvaluatorID+"|"+b.Criterion)
+			})
+			figures, err := figuresStore.ChoiceFigures(ctx, s.clock.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			return values, figures
+		}
+		values, figures := read()
+		if len(values) != 6 || figures.TendersWithBids != 1 {
+			t.Fatalf("before: %d score values, %d tenders with bids", len(values), figures.TendersWithBids)
+		}
+		if err := sqlstore.MigrateDownTo(ctx, s.db, 8); err != nil {
+			t.Fatalf("down to 8: %v", err)
+		}
+		if err := s.db.Migrate(ctx); err != nil {
+			t.Fatalf("up again: %v", err)
+		}
+		gotValues, gotFigures := read()
+		if !reflect.DeepEqual(gotValues, values) || !reflect.DeepEqual(gotFigures, figures) {
+			t.Errorf("after migrating again:\n%+v\n%+v\nwant\n%+v\n%+v", gotValues, gotFigures, values, figures)
+		}
+	})
+}

@@ -87,3 +87,14 @@ func RankAll(ctx context.Context, db *DB, f market.ProviderFilter) ([]RankedMatc
 	})
 	return out, err
 }
+
+// MigrateDownTo undoes db's migrations down to version, so that a test
+// can migrate up again over rows an older release stored.
+func MigrateDownTo(ctx context.Context, db *DB, version int64) error {
+	p, err := db.migrations(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = p.DownTo(ctx, version)
+	return err
+}
