@@ -290,10 +290,15 @@ func (s *ProviderStore) windowQuery(f market.ProviderFilter, terms []string, hi 
 	}
 	facets := facetTokens(f.Sector, f.Size, caps, regions)
 	if s.db.engine == EnginePostgres {
-		tq := tsQueryPostgres(terms)
-		b.WriteString(`SELECT l.lid, ts_rank(l.search, to_tsquery('english', ?))::float8, COALESCE(o.id, '')
-			FROM (SELECT lid FROM listings WHERE search @@ to_tsquery('english', ?)`)
-		args = append(args, tq, tq)
+		// The query is written into the statement, not bound: a prepared
+		// statement's generic plan knows nothing of how common the words
+		// are, and ranks every match of a common one (a plan for a rare
+		// word) where reading the newest listings until the window fills
+		// is the plan that stops early. The terms hold letters, digits and
+		// marks only (searchTerms), and quotes are doubled all the same.
+		tq := "'" + strings.ReplaceAll(tsQueryPostgres(terms), "'", "''") + "'"
+		b.WriteString(`SELECT l.lid, ts_rank(l.search, to_tsquery('english', ` + tq + `))::float8, COALESCE(o.id, '')
+			FROM (SELECT lid FROM listings WHERE search @@ to_tsquery('english', ` + tq + `)`)
 		if len(facets) > 0 {
 			b.WriteString(" AND string_to_array(search_facets, ' ') @> ?::text[]")
 			args = append(args, facets)
