@@ -195,6 +195,9 @@ func decodeSearchCursor(cursor string) (searchAfter, error) {
 	return a, nil
 }
 
+// pgLiteral quotes s as a PostgreSQL string literal.
+func pgLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
 // candidate is a match of a search window: its listing, its relevance,
 // and its organisation's ID when it is in the directory and passes the
 // filters ("" otherwise).
@@ -290,24 +293,29 @@ func (s *ProviderStore) windowQuery(f market.ProviderFilter, terms []string, hi 
 	}
 	facets := facetTokens(f.Sector, f.Size, caps, regions)
 	if s.db.engine == EnginePostgres {
-		// The query is written into the statement, not bound: a prepared
-		// statement's generic plan knows nothing of how common the words
-		// are, and ranks every match of a common one (a plan for a rare
-		// word) where reading the newest listings until the window fills
-		// is the plan that stops early. The terms hold letters, digits and
-		// marks only (searchTerms), and quotes are doubled all the same.
-		tq := "'" + strings.ReplaceAll(tsQueryPostgres(terms), "'", "''") + "'"
+		// The window's terms, facets and bounds are written into the
+		// statement, not bound: a prepared statement's generic plan knows
+		// neither how common the words are nor how small the window is,
+		// and picks one plan for all (ranking every match of a common word,
+		// or reading every listing for a rare one), where the planner,
+		// told, reads the newest listings until the window fills or ranks
+		// the few matches of a rare word. The terms and facets hold
+		// letters, digits, ':' and '_' only (searchTerms, validated keys),
+		// and quotes are doubled all the same.
+		tq := pgLiteral(tsQueryPostgres(terms))
 		b.WriteString(`SELECT l.lid, ts_rank(l.search, to_tsquery('english', ` + tq + `))::float8, COALESCE(o.id, '')
 			FROM (SELECT lid FROM listings WHERE search @@ to_tsquery('english', ` + tq + `)`)
 		if len(facets) > 0 {
-			b.WriteString(" AND string_to_array(search_facets, ' ') @> ?::text[]")
-			args = append(args, facets)
+			quoted := make([]string, len(facets))
+			for i, f := range facets {
+				quoted[i] = pgLiteral(f)
+			}
+			b.WriteString(" AND string_to_array(search_facets, ' ') @> ARRAY[" + strings.Join(quoted, ", ") + "]::text[]")
 		}
 		if hi > 0 {
-			b.WriteString(" AND lid < ?")
-			args = append(args, hi)
+			b.WriteString(" AND lid < " + strconv.FormatInt(hi, 10))
 		}
-		b.WriteString(" ORDER BY lid DESC LIMIT ?) w")
+		b.WriteString(" ORDER BY lid DESC LIMIT " + strconv.Itoa(searchWindow) + ") w")
 	} else {
 		b.WriteString(`SELECT w.lid, w.score, COALESCE(o.id, '')
 			FROM (SELECT rowid AS lid, -bm25(listing_fts, 10.0, 5.0, 2.0, 1.0) AS score
@@ -325,8 +333,8 @@ func (s *ProviderStore) windowQuery(f market.ProviderFilter, terms []string, hi 
 			args = append(args, hi)
 		}
 		b.WriteString(" ORDER BY rowid DESC LIMIT ?) w")
+		args = append(args, searchWindow)
 	}
-	args = append(args, searchWindow)
 	// The filters are tested again on the window's rows: the facets find
 	// them, the tables decide.
 	b.WriteString(" JOIN listings l ON l.lid = w.lid LEFT JOIN organisations o ON o.id = l.org_id AND " + inDirectory)
