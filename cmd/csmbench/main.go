@@ -41,7 +41,8 @@ func main() {
 	pgURL := flag.String("postgres", os.Getenv("TEST_DATABASE_URL"), "a PostgreSQL server URL taking scratch databases for the production runs, dropped after (empty: skip them)")
 	mixedDur := flag.Duration("mixed-duration", 30*time.Second, "length of the mixed load")
 	mixedOnly := flag.Bool("mixed-only", false, "measure only the mixed load")
-	only := flag.Bool("comparison-only", false, "measure only the comparison against the cached list")
+	only := flag.String("only", "", "comma-separated sections to run: cached (with compression), size, comparison, mixed (empty: all)")
+	cmpOnly := flag.Bool("comparison-only", false, "measure only the comparison against the cached list")
 	misses := addMissesFlags(flag.CommandLine)
 	flag.Parse()
 	if misses.run {
@@ -51,7 +52,12 @@ func main() {
 		}
 		return
 	}
-	b := &bench{bin: *bin, dur: *dur, conns: *conns, rounds: *rounds, comparisonOnly: *only, mixedOnly: *mixedOnly, mixedDur: *mixedDur}
+	b := &bench{bin: *bin, dur: *dur, conns: *conns, rounds: *rounds, comparisonOnly: *cmpOnly, mixedOnly: *mixedOnly, mixedDur: *mixedDur, only: map[string]bool{}}
+	for _, sec := range strings.Split(*only, ",") {
+		if sec = strings.TrimSpace(sec); sec != "" {
+			b.only[sec] = true
+		}
+	}
 	if err := b.main(*large, benchRedis(*redisURL), *pgURL); err != nil {
 		fmt.Fprintln(os.Stderr, "csmbench:", err)
 		os.Exit(1)
@@ -67,7 +73,11 @@ type bench struct {
 	comparisonOnly bool
 	mixedOnly      bool
 	mixedDur       time.Duration
+	only           map[string]bool
 }
+
+// want reports whether the section was asked for (-only; all by default).
+func (b *bench) want(section string) bool { return len(b.only) == 0 || b.only[section] }
 
 type result struct {
 	rps float64
@@ -92,122 +102,133 @@ func (b *bench) main(large int, redisURL, pgURL string) error {
 	}
 	fmt.Printf("csmbench: GET %s, wrk -t1 -c%d -d%s, median of %d alternating rounds\n\n", target, b.conns, b.dur, b.rounds)
 
-	// 1. The cached directory against bare Gin handlers serving the same
-	// bytes: on the embedded default, and on PostgreSQL and Redis.
-	fmt.Println("1. the cached directory against the floor (a bare Gin handler serving the same bytes)")
-	demo, err := b.start("demo", 0, "")
-	if err != nil {
-		return err
-	}
-	defer demo.stop()
-	urls := map[string]string{"embedded (SQLite, in process)": demo.url}
-	floors := map[string]string{"embedded (SQLite, in process)": "floor for embedded"}
-	body, etag, err := fetch(demo.url + target)
-	if err != nil {
-		return err
-	}
-	bare, err := serveBaseline(body, etag)
-	if err != nil {
-		return err
-	}
-	defer bare.stop()
-	urls["floor for embedded"] = bare.url
-	if pgURL != "" && redisURL != "" {
-		prod, cleanup, err := b.startProduction("production", pgURL, redisURL)
+	if b.want("cached") {
+		// 1. The cached directory against bare Gin handlers serving the same
+		// bytes: on the embedded default, and on PostgreSQL and Redis.
+		fmt.Println("1. the cached directory against the floor (a bare Gin handler serving the same bytes)")
+		demo, err := b.start("demo", 0, "")
 		if err != nil {
 			return err
 		}
-		defer cleanup()
-		pbody, petag, err := fetch(prod.url + target)
+		defer demo.stop()
+		urls := map[string]string{"embedded (SQLite, in process)": demo.url}
+		floors := map[string]string{"embedded (SQLite, in process)": "floor for embedded"}
+		body, etag, err := fetch(demo.url + target)
 		if err != nil {
 			return err
 		}
-		pbare, err := serveBaseline(pbody, petag)
+		bare, err := serveBaseline(body, etag)
 		if err != nil {
 			return err
 		}
-		defer pbare.stop()
-		urls["PostgreSQL + Redis"] = prod.url
-		urls["floor for PostgreSQL + Redis"] = pbare.url
-		floors["PostgreSQL + Redis"] = "floor for PostgreSQL + Redis"
-	} else {
-		fmt.Println("   (PostgreSQL + Redis skipped: set -postgres and -redis, or TEST_DATABASE_URL and TEST_REDIS_URL)")
-	}
-	res := b.compare(urls)
-	if u, ok := urls["PostgreSQL + Redis"]; ok {
-		fmt.Printf("   PostgreSQL + Redis cache: %s\n", cacheCounts(u))
-	}
-	fmt.Printf("   %-32s %12s %10s %10s %10s\n", "", "requests/s", "p99", "x floor", "p99/floor")
-	for _, name := range sortedKeys(floors) {
-		r, f := res[name], res[floors[name]]
-		fmt.Printf("   %-32s %12.0f %10s\n", floors[name], f.rps, f.p99)
-		fmt.Printf("   %-32s %12.0f %10s %10.2f %10.2f   (targets >= 0.85, <= 1.30)\n", name, r.rps, r.p99, r.rps/f.rps, float64(r.p99)/float64(f.p99))
-	}
-	fmt.Printf("   response: %d bytes\n\n", len(body))
+		defer bare.stop()
+		urls["floor for embedded"] = bare.url
+		if pgURL != "" && redisURL != "" {
+			prod, cleanup, err := b.startProduction("production", pgURL, redisURL)
+			if err != nil {
+				return err
+			}
+			defer cleanup()
+			pbody, petag, err := fetch(prod.url + target)
+			if err != nil {
+				return err
+			}
+			pbare, err := serveBaseline(pbody, petag)
+			if err != nil {
+				return err
+			}
+			defer pbare.stop()
+			urls["PostgreSQL + Redis"] = prod.url
+			urls["floor for PostgreSQL + Redis"] = pbare.url
+			floors["PostgreSQL + Redis"] = "floor for PostgreSQL + Redis"
+		} else {
+			fmt.Println("   (PostgreSQL + Redis skipped: set -postgres and -redis, or TEST_DATABASE_URL and TEST_REDIS_URL)")
+		}
+		res := b.compare(urls)
+		if u, ok := urls["PostgreSQL + Redis"]; ok {
+			fmt.Printf("   PostgreSQL + Redis cache: %s\n", cacheCounts(u))
+		}
+		fmt.Printf("   %-32s %12s %10s %10s %10s\n", "", "requests/s", "p99", "x floor", "p99/floor")
+		for _, name := range sortedKeys(floors) {
+			r, f := res[name], res[floors[name]]
+			fmt.Printf("   %-32s %12.0f %10s\n", floors[name], f.rps, f.p99)
+			fmt.Printf("   %-32s %12.0f %10s %10.2f %10.2f   (targets >= 0.85, <= 1.30)\n", name, r.rps, r.p99, r.rps/f.rps, float64(r.p99)/float64(f.p99))
+		}
+		fmt.Printf("   response: %d bytes\n\n", len(body))
 
-	// 2. Compression, on the embedded server: the same view asked for
-	// plain and gzip'd, both cached.
-	fmt.Println("2. compression (Accept-Encoding: gzip), embedded")
-	gz, err := fetchGzip(demo.url + target)
-	if err != nil {
-		return err
+		// 2. Compression, on the embedded server: the same view asked for
+		// plain and gzip'd, both cached.
+		fmt.Println("2. compression (Accept-Encoding: gzip), embedded")
+		gz, err := fetchGzip(demo.url + target)
+		if err != nil {
+			return err
+		}
+		cres := b.compareHeaders(map[string]wrkTarget{
+			"plain": {url: demo.url + target},
+			"gzip":  {url: demo.url + target, header: "Accept-Encoding: gzip"},
+		})
+		fmt.Printf("   %-32s %12s %10s %10s\n", "", "requests/s", "p99", "bytes")
+		fmt.Printf("   %-32s %12.0f %10s %10d\n", "plain", cres["plain"].rps, cres["plain"].p99, len(body))
+		fmt.Printf("   %-32s %12.0f %10s %10d\n", "gzip", cres["gzip"].rps, cres["gzip"].p99, gz)
+		fmt.Printf("   gzip: %.0f%% of the bytes, %.2fx the requests/s of plain\n\n", 100*float64(gz)/float64(len(body)), cres["gzip"].rps/cres["plain"].rps)
+		demo.stop()
+		bare.stop()
 	}
-	cres := b.compareHeaders(map[string]wrkTarget{
-		"plain": {url: demo.url + target},
-		"gzip":  {url: demo.url + target, header: "Accept-Encoding: gzip"},
-	})
-	fmt.Printf("   %-32s %12s %10s %10s\n", "", "requests/s", "p99", "bytes")
-	fmt.Printf("   %-32s %12.0f %10s %10d\n", "plain", cres["plain"].rps, cres["plain"].p99, len(body))
-	fmt.Printf("   %-32s %12.0f %10s %10d\n", "gzip", cres["gzip"].rps, cres["gzip"].p99, gz)
-	fmt.Printf("   gzip: %.0f%% of the bytes, %.2fx the requests/s of plain\n\n", 100*float64(gz)/float64(len(body)), cres["gzip"].rps/cres["plain"].rps)
-	demo.stop()
-	bare.stop()
 
-	// 3. The same request at 1,000 and at a large directory, and the
-	// memory of the large one's serve after it.
-	fmt.Println("3. directory size")
-	small, err := b.start("small", 1000, "")
-	if err != nil {
-		return err
-	}
-	fmt.Printf("   seeding %d providers...\n", large)
-	big, err := b.start("large", large, "")
-	if err != nil {
+	if b.want("size") {
+		// 3. The same request at 1,000 and at a large directory, and the
+		// memory of the large one's serve after it.
+		fmt.Println("3. directory size")
+		small, err := b.start("small", 1000, "")
+		if err != nil {
+			return err
+		}
+		fmt.Printf("   seeding %d providers...\n", large)
+		big, err := b.start("large", large, "")
+		if err != nil {
+			small.stop()
+			return err
+		}
+		names := map[string]string{"1,000 providers": small.url, fmt.Sprintf("%s providers", thousands(large)): big.url}
+		res := b.compare(names)
+		walked, err := walkDirectory(big.url)
+		if err != nil {
+			return err
+		}
+		rss, rssErr := big.rss()
 		small.stop()
-		return err
-	}
-	names := map[string]string{"1,000 providers": small.url, fmt.Sprintf("%s providers", thousands(large)): big.url}
-	res = b.compare(names)
-	walked, err := walkDirectory(big.url)
-	if err != nil {
-		return err
-	}
-	rss, rssErr := big.rss()
-	small.stop()
-	big.stop()
-	fmt.Printf("   %-32s %12s %10s\n", "", "requests/s", "p99")
-	for _, name := range sortedKeys(names) {
-		fmt.Printf("   %-32s %12.0f %10s\n", name, res[name].rps, res[name].p99)
-	}
-	fmt.Printf("   ratio large/1,000: %.2f (target >= 0.90)\n", res[fmt.Sprintf("%s providers", thousands(large))].rps/res["1,000 providers"].rps)
-	if rssErr != nil {
-		fmt.Printf("   RSS of serve: unknown (%v)\n", rssErr)
-	} else {
-		fmt.Printf("   RSS of serve after seeding %s providers, the runs above and %d directory pages: %.1f MiB (target <= 100 MiB)\n",
-			thousands(large), walked, float64(rss)/(1<<20))
+		big.stop()
+		fmt.Printf("   %-32s %12s %10s\n", "", "requests/s", "p99")
+		for _, name := range sortedKeys(names) {
+			fmt.Printf("   %-32s %12.0f %10s\n", name, res[name].rps, res[name].p99)
+		}
+		fmt.Printf("   ratio large/1,000: %.2f (target >= 0.90)\n", res[fmt.Sprintf("%s providers", thousands(large))].rps/res["1,000 providers"].rps)
+		if rssErr != nil {
+			fmt.Printf("   RSS of serve: unknown (%v)\n", rssErr)
+		} else {
+			fmt.Printf("   RSS of serve after seeding %s providers, the runs above and %d directory pages: %.1f MiB (target <= 100 MiB)\n",
+				thousands(large), walked, float64(rss)/(1<<20))
+		}
 	}
 
-	// 4. The comparison of 1,000 bids, signed in, against the cached list.
-	fmt.Println()
-	fmt.Println("4. the comparison of 1,000 bids")
-	if err := b.comparisonBench(); err != nil {
-		return err
+	if b.want("comparison") {
+		// 4. The comparison of 1,000 bids, signed in, against the cached list.
+		fmt.Println()
+		fmt.Println("4. the comparison of 1,000 bids")
+		if err := b.comparisonBench(); err != nil {
+			return err
+		}
 	}
 
-	// 5. The mixed load on two replicas.
-	fmt.Println()
-	fmt.Println("5. mixed load")
-	return b.mixed(pgURL, redisURL)
+	if b.want("mixed") {
+		// 5. The mixed load on two replicas.
+		fmt.Println()
+		fmt.Println("5. mixed load")
+		if err := b.mixed(pgURL, redisURL); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (b *bench) mixed(pgURL, redisURL string) error {
