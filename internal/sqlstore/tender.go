@@ -471,7 +471,10 @@ func (s *TenderStore) listQuery(f market.TenderFilter) (string, []any, int, erro
 			b.WriteString(" AND t.search @@ to_tsquery('english', ?)")
 			args = append(args, tsQueryPostgres(terms))
 		} else {
-			b.WriteString(" AND t.tid IN (SELECT rowid FROM tender_fts WHERE tender_fts MATCH ?)")
+			// A lookup in the matches (the unary +), so that the list is
+			// read in its order from tenders_public and stops at the
+			// page, rather than every match fetched and sorted.
+			b.WriteString(" AND +t.tid IN (SELECT rowid FROM tender_fts WHERE tender_fts MATCH ?)")
 			args = append(args, ftsQuerySQLite(terms))
 		}
 	}
