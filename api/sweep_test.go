@@ -271,6 +271,7 @@ func (sw *sweeper) buildWorld(t *testing.T) {
 		"submitBid":      {as: as("charity"), path: id(open.ID), alt: tenders, body: bidBody(32_000_000), phase: 1},
 		"getBid":         {as: as("firm"), path: bid(open.ID, openFirm.ID), alt: bids},
 		"listOwnBids":    {as: as("firm")},
+		"listOwnTenders": {as: as("lead"), query: "status=draft"},
 		"reviseBid":      {as: as("firm"), path: bid(open.ID, openFirm.ID), alt: bids, body: bidBody(29_000_000), phase: 1},
 		"withdrawBid":    {as: as("council"), path: bid(open.ID, openCouncil.ID), alt: bids, phase: 2},
 		"listEvaluators": {as: as("lead"), path: id(closed.ID), alt: tenders},

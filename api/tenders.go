@@ -354,6 +354,7 @@ func (s *server) tenderRoutes(v1 *gin.RouterGroup) {
 	t.PUT("/:id/bids/:bid", s.requireUser, s.reviseBid)
 	t.POST("/:id/bids/:bid/withdraw", s.requireUser, s.withdrawBid)
 	v1.GET("/me/bids", s.authenticate, s.requireUser, s.listOwnBids)
+	v1.GET("/me/tenders", s.authenticate, s.requireUser, s.listOwnTenders)
 	if s.evaluations != nil {
 		s.evaluationRoutes(t)
 	}

@@ -62,6 +62,9 @@ type TenderStore interface {
 	// ListSupplierBids returns every bid of one supplier across tenders,
 	// submitted and withdrawn, the latest submitted first.
 	ListSupplierBids(ctx context.Context, supplierID string) ([]Bid, error)
+	// ListOwnTenders pages the tenders of one CCG (or one evaluator's
+	// assigned tenders) in every status, newest first.
+	ListOwnTenders(ctx context.Context, f OwnTenderFilter) (TenderPage, error)
 }
 
 // OrganisationReader reads organisations; the tender rules use it to check

@@ -274,6 +274,20 @@ export function listTenders(query: TenderQuery, token: string | null, signal?: A
   return call(() => client.GET("/api/v1/tenders", { params: { query }, headers: token ? bearer(token) : {}, signal }));
 }
 
+/** listOwnTenders reads every tender of the caller's CCG in every status (an evaluator: those it is assigned to), newest first, following the cursor page by page. */
+export async function listOwnTenders(token: string, signal?: AbortSignal): Promise<Tender[]> {
+  const out: Tender[] = [];
+  let cursor: string | undefined;
+  do {
+    const page: TenderList = await call(() =>
+      client.GET("/api/v1/me/tenders", { params: { query: cursor ? { page_size: 100, cursor } : { page_size: 100 } }, headers: bearer(token), signal }),
+    );
+    out.push(...page.items);
+    cursor = page.next_cursor || undefined;
+  } while (cursor);
+  return out;
+}
+
 /** getTender reads one tender as the caller may see it (the baseline only for its commissioners). */
 export async function getTender(id: string, token: string | null, signal?: AbortSignal): Promise<TenderWithTag> {
   const { data, response } = await send(() =>

@@ -334,6 +334,33 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/tenders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your CCG's tenders in every status (a CCG's buyers and evaluators).
+         * @description For a buyer, every tender its CCG commissions, as the lead or jointly,
+         *     in every status: drafts, open, closed, standstill, awarded, cancelled
+         *     and unsuccessful ones. For an evaluator, the tenders it is assigned
+         *     to. Newest first (by publication, else creation), paged by cursor;
+         *     status is derived from the deadlines and the server's clock at the
+         *     moment of the request. Never another CCG's draft, never a baseline, a
+         *     bid or a count of bids. Private. Suppliers' users and the operator
+         *     are refused (403).
+         */
+        get: operations["listOwnTenders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me/export": {
         parameters: {
             query?: never;
@@ -3711,6 +3738,46 @@ export interface operations {
                     "application/json": components["schemas"]["OwnBidList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listOwnTenders: {
+        parameters: {
+            query?: {
+                status?: components["schemas"]["TenderStatus"];
+                /** @description The `next_cursor` of the previous page, as given. */
+                cursor?: string;
+                page_size?: number;
+            };
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of the tenders. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenderList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];

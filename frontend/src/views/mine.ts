@@ -1,6 +1,7 @@
 // A CCG's own tenders (its drafts and every tender it commissions, by
-// status) and a supplier's own bids across tenders.
-import { listOwnBids, listTenders, type Me, type OwnBid, type Tender, type TenderStatus } from "../api/client";
+// status, from GET /api/v1/me/tenders) and a supplier's own bids across
+// tenders.
+import { listOwnBids, listOwnTenders, type Me, type OwnBid, type Tender, type TenderStatus } from "../api/client";
 import { h, scrollBox } from "../dom";
 import { formatDateTime, formatPence } from "../format";
 import { authed } from "../session";
@@ -9,12 +10,6 @@ import { errorSummary } from "./problem";
 import type { Page } from "./signin";
 
 const published: TenderStatus[] = ["open", "closed", "standstill", "awarded", "cancelled", "unsuccessful"];
-
-// publishedTenders reads up to 100 published tenders of each status.
-async function publishedTenders(signal: AbortSignal): Promise<Tender[]> {
-  const pages = await Promise.all(published.map((status) => listTenders({ status, page_size: 100 }, null, signal)));
-  return pages.flatMap((p) => p.items);
-}
 
 function tenderLink(t: Tender): HTMLElement {
   return h("a", { href: `?page=tender&id=${encodeURIComponent(t.id)}`, class: "nhsuk-link" }, t.title || "Untitled draft");
@@ -40,11 +35,9 @@ export async function myTendersPage(me: Me, signal: AbortSignal): Promise<Page> 
   let drafts: Tender[] = [];
   let mine: Tender[] = [];
   try {
-    const [d, all] = await authed((tok) =>
-      Promise.all([me.role === "buyer" ? listTenders({ status: "draft", page_size: 100 }, tok, signal).then((p) => p.items) : Promise.resolve([]), publishedTenders(signal)]),
-    );
-    drafts = d;
-    mine = all.filter((t) => t.commissioners.some((c) => c.id === me.organisation.id));
+    const all = await authed((tok) => listOwnTenders(tok, signal));
+    drafts = all.filter((t) => t.status === "draft");
+    mine = all.filter((t) => t.status !== "draft");
   } catch (err) {
     if (err instanceof DOMException && err.name === "AbortError") return { el: h("div"), title };
     return { el: h("div", null, heading, errorSummary(err)), title };
@@ -91,7 +84,7 @@ export async function myTendersPage(me: Me, signal: AbortSignal): Promise<Page> 
     );
   }
   if (!mine.length) sections.push(h("p", null, "No published tenders yet."));
-  return { el: h("div", null, heading, h("p", { class: "nhsuk-lede-text" }, "Every tender your CCG leads or commissions jointly."), status, sections), title };
+  return { el: h("div", null, heading, h("p", { class: "nhsuk-lede-text" }, me.role === "evaluator" ? "Every tender you are assigned to evaluate." : "Every tender your CCG leads or commissions jointly, in every status."), status, sections), title };
 }
 
 function nextStep(t: Tender): Node | string {
