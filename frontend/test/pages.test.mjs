@@ -167,7 +167,20 @@ describe("every journey's pages in Chromium", () => {
     await page.getByRole("button", { name: "Record my declaration" }).click();
     await page.locator(".nhsuk-error-summary").getByRole("link", { name: /Say whether you have a conflict/ }).waitFor();
     await page.getByRole("radio", { name: "Yes, I have a conflict of interest" }).check();
+    // Any supplier can be named: search the directory, tick one, search again; the ticked one stays.
+    const found = page.locator("#declare-suppliers-status");
+    await page.getByLabel("Search suppliers by name").fill("Arden");
+    await page.waitForFunction(() => /found for “Arden”/.test(document.querySelector("#declare-suppliers-status")?.textContent ?? ""));
+    assert.equal(await found.getAttribute("role"), "status");
     await page.getByRole("checkbox", { name: supplier.org }).check();
+    await page.getByLabel("Search suppliers by name").fill("Hartwell");
+    await page.waitForFunction(() => /found for “Hartwell”/.test(document.querySelector("#declare-suppliers-status")?.textContent ?? ""));
+    assert.ok(await page.getByRole("checkbox", { name: supplier.org }).isChecked(), "the chosen supplier stays ticked across searches");
+    assert.ok(await page.getByRole("checkbox", { name: other.org }).isVisible());
+    await page.getByLabel("Search suppliers by name").fill("zzqx no such supplier");
+    await page.waitForFunction(() => /No supplier found/.test(document.querySelector("#declare-suppliers-status")?.textContent ?? ""));
+    assert.ok(await page.getByRole("checkbox", { name: supplier.org }).isChecked());
+    await checkPage(page);
     await page.getByLabel("Details of the conflict").fill("My sister leads its analytics team.");
     await screenshots(page, "tender-declaration");
     await page.getByRole("button", { name: "Record my declaration" }).click();

@@ -8,7 +8,6 @@ import {
   assignEvaluator,
   cancelTender,
   declareConflicts,
-  listProviders,
   listUsers,
   type Evaluator,
   type User,
@@ -35,6 +34,7 @@ import type { Reference } from "../reference";
 import { authed } from "../session";
 import { banner, choices, invalid, parsePounds, penceToPounds, selectInput, showProblem, textInput, type Field } from "./form";
 import { statusTag } from "./opportunities";
+import { supplierPicker } from "./supplierpicker";
 import { errorSummary } from "./problem";
 import type { Page } from "./signin";
 
@@ -543,12 +543,6 @@ async function evaluatorsPanel(t: Tender, me: Me, evaluators: Evaluator[], reloa
 // declarationForm records the caller's declaration of interests: none, or
 // a conflict naming suppliers, with details.
 async function declarationForm(t: Tender, reload: (b: HTMLElement | null) => void, signal: AbortSignal): Promise<HTMLElement> {
-  let providers: { id: string; name: string }[] = [];
-  try {
-    providers = (await listProviders({ page_size: 100 }, signal)).items.map((p) => ({ id: p.id, name: p.name }));
-  } catch {
-    // Without the directory a conflict can still be declared in the details.
-  }
   const answer = choices("radio", {
     id: "declare-conflict",
     label: "Do you have a conflict of interest with any supplier?",
@@ -558,7 +552,7 @@ async function declarationForm(t: Tender, reload: (b: HTMLElement | null) => voi
       ["yes", "Yes, I have a conflict of interest"],
     ],
   });
-  const suppliers = choices("checkbox", { id: "declare-suppliers", label: "Which suppliers?", options: providers.map((p) => [p.id, p.name]), columns: true });
+  const suppliers = supplierPicker({ id: "declare-suppliers", label: "Which suppliers?" }, signal);
   const details = textInput({ id: "declare-details", label: "Details of the conflict", rows: 3, hint: "For example, a close relative works for the supplier." });
   const more = h("div", { id: "declare-more", hidden: true }, suppliers.field.wrapper, details.field.wrapper);
   for (const i of answer.inputs) i.addEventListener("change", () => (more.hidden = answer.value()[0] !== "yes"));
