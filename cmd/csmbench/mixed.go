@@ -421,7 +421,75 @@ func (b *bench) mixedBench(pgURL, redisURL string, dur time.Duration, clients in
 	fmt.Printf("consistency: %d listing edits read on the other replica with their Consistency-Token: %d stale (target 0); read again %s later without it: %d stale (target 0)\n",
 		withToken.Load(), staleToken.Load(), 150*time.Millisecond, staleBound.Load())
 	_ = afterBound.Load()
+	fmt.Println("server time by route on replica 1 (from its metrics), the largest first:")
+	for _, line := range routeTimes(replicas[0].url, 8) {
+		fmt.Println("   " + line)
+	}
 	return nil
+}
+
+// routeTimes reads a server's request-duration histogram and returns the
+// n routes it spent the most time on, with their counts and means.
+func routeTimes(base string, n int) []string {
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		return []string{err.Error()}
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	type route struct {
+		name       string
+		sum, count float64
+	}
+	routes := map[string]*route{}
+	for _, line := range strings.Split(string(b), "\n") {
+		for _, suffix := range []string{"_sum{", "_count{"} {
+			prefix := "csm_http_request_duration_seconds" + suffix
+			rest, ok := strings.CutPrefix(line, prefix)
+			if !ok {
+				continue
+			}
+			labels, value, ok := strings.Cut(rest, "} ")
+			if !ok {
+				continue
+			}
+			v, err := strconv.ParseFloat(value, 64)
+			if err != nil {
+				continue
+			}
+			r := routes[labels]
+			if r == nil {
+				r = &route{name: labels}
+				routes[labels] = r
+			}
+			if suffix == "_sum{" {
+				r.sum = v
+			} else {
+				r.count = v
+			}
+		}
+	}
+	all := make([]*route, 0, len(routes))
+	for _, r := range routes {
+		all = append(all, r)
+	}
+	slices.SortFunc(all, func(a, b *route) int {
+		switch {
+		case a.sum > b.sum:
+			return -1
+		case a.sum < b.sum:
+			return 1
+		}
+		return strings.Compare(a.name, b.name)
+	})
+	var out []string
+	for _, r := range all[:min(n, len(all))] {
+		if r.count == 0 {
+			continue
+		}
+		out = append(out, fmt.Sprintf("%-70s %8.0f requests %9.2f s in all, mean %s", r.name, r.count, r.sum, ms(time.Duration(r.sum/r.count*float64(time.Second)))))
+	}
+	return out
 }
 
 // clearRedis deletes the keys a previous run left under csmarket's prefix
