@@ -119,7 +119,7 @@ var settings = []setting{
 	{"CSM_LOG_LEVEL", "info", "debug, info, warn or error", func(c *Config, v string) error {
 		return c.LogLevel.UnmarshalText([]byte(v))
 	}},
-	{"CSM_CACHE_MAX_BYTES", "33554432", "the most bytes of views a replica keeps in its own memory (least recently used go first)", func(c *Config, v string) error {
+	{"CSM_CACHE_MAX_BYTES", "16777216", "the most bytes of views a replica keeps in its own memory (least recently used go first)", func(c *Config, v string) error {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 1<<20 {
 			return fmt.Errorf("must be a whole number of bytes, at least 1048576")

@@ -67,7 +67,7 @@ const (
 	DefaultPrefix     = "csm:"
 	DefaultTimeout    = 50 * time.Millisecond
 	DefaultMaxEntries = 10_000
-	DefaultMaxBytes   = 32 << 20
+	DefaultMaxBytes   = 16 << 20
 	DefaultJitter     = 0.1
 	DefaultCooldown   = time.Second
 )
