@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -308,6 +309,17 @@ func (s *Evaluations) Comparison(ctx context.Context, t *Tender, es []Evaluator)
 	return s.comparison(ctx, t, es)
 }
 
+// orgReaders is how many organisations a comparison reads at once.
+const orgReaders = 8
+
+func supplierIDs(bids []Bid) []string {
+	ids := make([]string, len(bids))
+	for i, b := range bids {
+		ids[i] = b.SupplierID
+	}
+	return ids
+}
+
 func (s *Evaluations) comparison(ctx context.Context, t *Tender, es []Evaluator) (Comparison, error) {
 	// The scores are most of the reading: they are read beside the bids
 	// and their suppliers, on a connection of their own.
@@ -330,29 +342,50 @@ func (s *Evaluations) comparison(ctx context.Context, t *Tender, es []Evaluator)
 		if err != nil {
 			return err
 		}
-		orgs := map[string]Organisation{}
-		org := func(id string) (Organisation, error) {
-			if o, ok := orgs[id]; ok {
-				return o, nil
+		// Each bidder's organisation, read (or found in the memo) several
+		// at a time: one after another, a cold comparison waited for a
+		// round trip per bid.
+		var ids []string
+		seen := map[string]bool{}
+		for _, id := range append(supplierIDs(bids), t.Commissioners()...) {
+			if !seen[id] {
+				seen[id] = true
+				ids = append(ids, id)
 			}
-			o, err := s.Users.GetOrganisation(ctx, id)
-			orgs[id] = o
-			return o, err
+		}
+		orgs := make(map[string]Organisation, len(ids))
+		var (
+			mu    sync.Mutex
+			first error
+			wg    sync.WaitGroup
+			slots = make(chan struct{}, orgReaders)
+		)
+		for _, id := range ids {
+			slots <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-slots }()
+				o, err := s.Users.GetOrganisation(ctx, id)
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					if first == nil {
+						first = err
+					}
+					return
+				}
+				orgs[id] = o
+			})
+		}
+		wg.Wait()
+		if first != nil {
+			return first
 		}
 		in = make([]BidInput, 0, len(bids))
 		for _, b := range bids {
-			o, err := org(b.SupplierID)
-			if err != nil {
-				return err
-			}
-			in = append(in, BidInput{Bid: b, Supplier: o})
+			in = append(in, BidInput{Bid: b, Supplier: orgs[b.SupplierID]})
 		}
 		for _, id := range t.Commissioners() {
-			o, err := org(id)
-			if err != nil {
-				return err
-			}
-			commissioners = append(commissioners, o)
+			commissioners = append(commissioners, orgs[id])
 		}
 		return nil
 	}()
