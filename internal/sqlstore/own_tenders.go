@@ -60,37 +60,5 @@ func (s *TenderStore) ListOwnTenders(ctx context.Context, f market.OwnTenderFilt
 	b.WriteString(" ORDER BY t.listed_at DESC, t.id DESC LIMIT ?")
 	args = append(args, pageSize+1)
 
-	var (
-		items  []market.Tender
-		listed []time.Time
-	)
-	err := eachRow(ctx, s.db, b.String(), args, func(sc scanner) error {
-		var r tenderRow
-		var at time.Time
-		if err := sc.Scan(append(r.dest(), timeCol{&at})...); err != nil {
-			return err
-		}
-		if err := r.finish(); err != nil {
-			return err
-		}
-		items = append(items, r.t)
-		listed = append(listed, at)
-		return nil
-	})
-	if err != nil {
-		return market.TenderPage{}, s.db.translate(err)
-	}
-	var page market.TenderPage
-	if len(items) > pageSize {
-		items = items[:pageSize]
-		page.NextCursor = market.EncodeCursor(cursorOwnTenders, listed[pageSize-1].Format(timeLayout), items[pageSize-1].ID)
-	}
-	if items == nil {
-		items = []market.Tender{}
-	}
-	if err := loadTenderParts(ctx, s.db, items); err != nil {
-		return market.TenderPage{}, s.db.translate(err)
-	}
-	page.Items = items
-	return page, nil
+	return s.tenderPage(ctx, b.String(), args, pageSize, cursorOwnTenders)
 }

@@ -394,11 +394,19 @@ func (s *TenderStore) ListTenders(ctx context.Context, f market.TenderFilter) (m
 		return market.TenderPage{}, err
 	}
 
+	return s.tenderPage(ctx, query, args, pageSize, cursorTenders)
+}
+
+// tenderPage runs a page query of tenders whose rows end with the time
+// they are listed by, and returns the page with its next cursor of kind
+// (a page holds pageSize; the query asks for one more to know there is a
+// next).
+func (s *TenderStore) tenderPage(ctx context.Context, query string, args []any, pageSize int, kind string) (market.TenderPage, error) {
 	var (
 		items  []market.Tender
 		listed []time.Time
 	)
-	err = eachRow(ctx, s.db, query, args, func(sc scanner) error {
+	err := eachRow(ctx, s.db, query, args, func(sc scanner) error {
 		var r tenderRow
 		var at time.Time
 		if err := sc.Scan(append(r.dest(), timeCol{&at})...); err != nil {
@@ -417,7 +425,7 @@ func (s *TenderStore) ListTenders(ctx context.Context, f market.TenderFilter) (m
 	var page market.TenderPage
 	if len(items) > pageSize {
 		items = items[:pageSize]
-		page.NextCursor = market.EncodeCursor(cursorTenders, listed[pageSize-1].Format(timeLayout), items[pageSize-1].ID)
+		page.NextCursor = market.EncodeCursor(kind, listed[pageSize-1].Format(timeLayout), items[pageSize-1].ID)
 	}
 	if items == nil {
 		items = []market.Tender{}
