@@ -18,6 +18,16 @@ const cursorOwnTenders = "o"
 // publication, else creation, then by ID (one query on either engine).
 // EINVALID naming "cursor" for a cursor this list did not give out.
 func (s *TenderStore) ListOwnTenders(ctx context.Context, f market.OwnTenderFilter) (market.TenderPage, error) {
+	query, args, pageSize, err := s.ownTendersQuery(f)
+	if err != nil {
+		return market.TenderPage{}, err
+	}
+	return s.tenderPage(ctx, query, args, pageSize, cursorOwnTenders)
+}
+
+// ownTendersQuery returns the page query of ListOwnTenders for f, its
+// arguments and the page size it reads one row beyond.
+func (s *TenderStore) ownTendersQuery(f market.OwnTenderFilter) (string, []any, int, error) {
 	pageSize := f.PageSize
 	if pageSize <= 0 {
 		pageSize = market.DefaultPageSize
@@ -30,6 +40,7 @@ func (s *TenderStore) ListOwnTenders(ctx context.Context, f market.OwnTenderFilt
 	)
 	b.WriteString("SELECT " + tenderColumns + ", t.listed_at FROM tenders t WHERE ")
 	if f.EvaluatorID != "" {
+		// One lookup in evaluators_user (migration 00013).
 		b.WriteString("t.id IN (SELECT e.tender_id FROM evaluators e WHERE e.user_id = ? AND e.assigned = ?)")
 		args = append(args, f.EvaluatorID, true)
 	} else {
@@ -45,20 +56,19 @@ func (s *TenderStore) ListOwnTenders(ctx context.Context, f market.OwnTenderFilt
 	if f.Cursor != "" {
 		keys, err := market.DecodeCursor(f.Cursor)
 		if err != nil {
-			return market.TenderPage{}, err
+			return "", nil, 0, err
 		}
 		if len(keys) != 3 || keys[0] != cursorOwnTenders {
-			return market.TenderPage{}, market.Invalid("cursor", "does not belong to this list")
+			return "", nil, 0, market.Invalid("cursor", "does not belong to this list")
 		}
 		after, err := time.Parse(timeLayout, keys[1])
 		if err != nil {
-			return market.TenderPage{}, market.Invalid("cursor", "is not a cursor this API gave out")
+			return "", nil, 0, market.Invalid("cursor", "is not a cursor this API gave out")
 		}
 		b.WriteString(" AND (t.listed_at, t.id) < (?, ?)")
 		args = append(args, s.db.timeArg(after), keys[2])
 	}
 	b.WriteString(" ORDER BY t.listed_at DESC, t.id DESC LIMIT ?")
 	args = append(args, pageSize+1)
-
-	return s.tenderPage(ctx, b.String(), args, pageSize, cursorOwnTenders)
+	return b.String(), args, pageSize, nil
 }
