@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -77,7 +78,35 @@ func (s *server) auditScope(ctx context.Context, p *market.Principal) ([]string,
 }
 
 // auditParams names the query parameters of GET /api/v1/audit.
-var auditParams = []string{"object", "cursor", "page_size"}
+var auditParams = []string{"object", "action", "actor", "from", "to", "cursor", "page_size"}
+
+// maxActionLen bounds an event type in a filter; the longest the market
+// writes is a third of it.
+const maxActionLen = 64
+
+// plausibleAction reports whether v is shaped like an event type: words of
+// lower-case letters, digits and underscores joined by dots, such as
+// "tender.published" or "evaluator.declared_no_conflict".
+func plausibleAction(v string) bool {
+	if len(v) > maxActionLen {
+		return false
+	}
+	words := strings.Split(v, ".")
+	if len(words) < 2 {
+		return false
+	}
+	for _, w := range words {
+		if w == "" || w[0] < 'a' || w[0] > 'z' {
+			return false
+		}
+		for i := 0; i < len(w); i++ {
+			if b := w[i]; (b < 'a' || b > 'z') && (b < '0' || b > '9') && b != '_' {
+				return false
+			}
+		}
+	}
+	return true
+}
 
 func parseAuditFilter(raw string) (market.AuditFilter, error) {
 	var (
@@ -86,12 +115,26 @@ func parseAuditFilter(raw string) (market.AuditFilter, error) {
 	)
 	eachParam(raw, auditParams, &p, func(name, v string) {
 		switch name {
-		case "object":
+		case "object", "actor":
 			if !plausibleID(v) {
-				p.Add("object", "is not an ID this API gave out")
+				p.Add(name, "is not an ID this API gave out")
 				return
 			}
-			f.Object = v
+			if name == "object" {
+				f.Object = v
+			} else {
+				f.Actor = v
+			}
+		case "action":
+			if !plausibleAction(v) {
+				p.Add("action", "must be an event type, such as tender.published or bid.scored")
+				return
+			}
+			f.Action = v
+		case "from":
+			f.From = parseDeadline("from", v, &p)
+		case "to":
+			f.To = parseDeadline("to", v, &p)
 		case "cursor":
 			if keys, err := market.DecodeCursor(v); err != nil || !plainKeys(keys) {
 				p.Add("cursor", "is not a cursor this API gave out")
@@ -109,18 +152,29 @@ func parseAuditFilter(raw string) (market.AuditFilter, error) {
 			}
 		}
 	})
+	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
+		p.Add("to", "must be after from")
+	}
 	if f.PageSize == 0 {
 		f.PageSize = market.DefaultPageSize
 	}
 	return f, p.Err()
 }
 
-// listAudit pages the events the caller may read. Two rules of the market
-// hold here too: an event about a bid on a tender whose bids are still
-// sealed is withheld from everyone, since even a count of bids is secret
-// until the deadline; and who asked a clarification question is shown
-// only to the operator, as the published question never says. A page may
-// therefore hold fewer events than page_size; next_cursor still leads on.
+// auditBatch is how many events listAudit reads at a time once the first
+// read (page_size and one more) has come up short of a page.
+const auditBatch = 100
+
+// listAudit pages the events the caller may read, with the filters of
+// parseAuditFilter. Two rules of the market hold here too: an event about
+// a bid on a tender whose bids are still sealed is withheld from everyone,
+// since even a count of bids is secret until the deadline; and who asked a
+// clarification question is shown only to the operator, as the published
+// question never says (so to anyone else an actor filter matches no
+// question's events). Withheld events leave no trace: a page holds
+// page_size events the caller may see unless it is the last, and
+// next_cursor is given only when another such event follows, so neither a
+// page's length nor the number of pages tells how many were withheld.
 func (s *server) listAudit(c *gin.Context) {
 	f, err := parseAuditFilter(c.Request.URL.RawQuery)
 	if err != nil {
@@ -134,11 +188,6 @@ func (s *server) listAudit(c *gin.Context) {
 		return
 	}
 	f.TenderIDs = scope
-	page, err := s.audit.ListAudit(ctx, f)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
 	operator := market.RequireOperator(p) == nil
 	now := s.now()
 	sealed := map[string]bool{}
@@ -153,25 +202,56 @@ func (s *server) listAudit(c *gin.Context) {
 		sealed[id] = err == nil && t.ID != "" && t.Sealed(now)
 		return sealed[id], err
 	}
-	items := make([]auditEventJSON, 0, len(page.Items))
-	for _, e := range page.Items {
-		if e.ObjectType == "bid" {
-			hide, err := isSealed(e.TenderID)
+	visible := func(e market.AuditEvent) (bool, error) {
+		if e.ObjectType == "question" && !operator && f.Actor != "" {
+			return false, nil
+		}
+		if e.ObjectType != "bid" {
+			return true, nil
+		}
+		hide, err := isSealed(e.TenderID)
+		return !hide, err
+	}
+
+	want := f.PageSize
+	items := make([]auditEventJSON, 0, want)
+	more := false
+	f.PageSize = want + 1
+	for !more {
+		page, err := s.audit.ListAudit(ctx, f)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		for _, e := range page.Items {
+			ok, err := visible(e)
 			if err != nil {
 				s.fail(c, err)
 				return
 			}
-			if hide {
+			if !ok {
 				continue
 			}
+			if len(items) == want {
+				more = true
+				break
+			}
+			r := toAuditEvent(e)
+			if e.ObjectType == "question" && !operator {
+				r.ActorUserID, r.ActorOrganisationID = "", ""
+			}
+			items = append(items, r)
 		}
-		r := toAuditEvent(e)
-		if e.ObjectType == "question" && !operator {
-			r.ActorUserID, r.ActorOrganisationID = "", ""
+		if f.Cursor = page.NextCursor; f.Cursor == "" {
+			break
 		}
-		items = append(items, r)
+		f.PageSize = auditBatch
 	}
-	writePrivate(c, http.StatusOK, listResponse[auditEventJSON]{Items: items, NextCursor: page.NextCursor})
+	r := listResponse[auditEventJSON]{Items: items}
+	if more {
+		r.NextCursor = market.AuditCursor(items[len(items)-1].Seq)
+	}
+	writePrivate(c, http.StatusOK, r)
 }
 
 // verifyAudit walks the whole chain in sequence order, in constant memory,

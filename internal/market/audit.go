@@ -72,12 +72,44 @@ func (v *ChainVerifier) Add(e AuditEvent) {
 	v.prev = &e2
 }
 
-// AuditFilter selects audit events.
+// AuditFilter selects audit events; the filters that are set all apply.
 type AuditFilter struct {
-	TenderIDs []string // nil: every event (the operator); empty: none
-	Object    string   // an object ID: events about it, or of its tender
+	TenderIDs []string  // nil: every event (the operator); empty: none
+	Object    string    // an object ID: events about it, or of its tender
+	Action    string    // an event type, such as "tender.published"
+	Actor     string    // the ID of the user who acted
+	From      time.Time // events at or after it (zero: from the first)
+	To        time.Time // events before it (zero: to the last)
 	Cursor    string
 	PageSize  int
+}
+
+// auditCursorKind marks a cursor of the audit trail's list, so that a
+// cursor of another list is refused.
+const auditCursorKind = "a"
+
+// AuditCursor returns the cursor of the audit trail's list that resumes
+// after event seq. A reader that leaves some events out (see the API's
+// GET /api/v1/audit) makes its own from the last event it kept.
+func AuditCursor(seq int64) string {
+	return EncodeCursor(auditCursorKind, strconv.FormatInt(seq, 10))
+}
+
+// AuditCursorSeq returns the sequence number an AuditCursor resumes after.
+// EINVALID naming "cursor" for anything else.
+func AuditCursorSeq(cursor string) (int64, error) {
+	keys, err := DecodeCursor(cursor)
+	if err != nil {
+		return 0, err
+	}
+	if len(keys) != 2 || keys[0] != auditCursorKind {
+		return 0, Invalid("cursor", "does not belong to this list")
+	}
+	seq, err := strconv.ParseInt(keys[1], 10, 64)
+	if err != nil || seq < 0 {
+		return 0, Invalid("cursor", "is not a cursor this API gave out")
+	}
+	return seq, nil
 }
 
 // AuditPage is one page of audit events, oldest first.

@@ -4,8 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
+	"time"
 
 	"github.com/csmarket/csmarket/internal/market"
 )
@@ -179,14 +179,11 @@ var _ market.AuditStore = (*AuditStore)(nil)
 // NewAuditStore returns the audit trail kept in db.
 func NewAuditStore(db *DB) *AuditStore { return &AuditStore{db: db} }
 
-// cursorAudit marks a cursor of ListAudit, so that a cursor of another
-// list is refused.
-const cursorAudit = "a"
-
 // ListAudit returns one page of the events matching f, oldest first: those
 // of f.TenderIDs (every event when nil, none when empty), about f.Object
-// or of its tender when f.Object is set. EINVALID naming "cursor" for a
-// cursor this list did not give out.
+// or of its tender when f.Object is set, of type f.Action, by user
+// f.Actor, at or after f.From and before f.To, when each is set.
+// EINVALID naming "cursor" for a cursor this list did not give out.
 func (s *AuditStore) ListAudit(ctx context.Context, f market.AuditFilter) (market.AuditPage, error) {
 	pageSize := f.PageSize
 	if pageSize <= 0 {
@@ -195,15 +192,9 @@ func (s *AuditStore) ListAudit(ctx context.Context, f market.AuditFilter) (marke
 	pageSize = min(pageSize, market.MaxPageSize)
 	var after int64
 	if f.Cursor != "" {
-		keys, err := market.DecodeCursor(f.Cursor)
-		if err != nil {
+		var err error
+		if after, err = market.AuditCursorSeq(f.Cursor); err != nil {
 			return market.AuditPage{}, err
-		}
-		if len(keys) != 2 || keys[0] != cursorAudit {
-			return market.AuditPage{}, market.Invalid("cursor", "does not belong to this list")
-		}
-		if after, err = strconv.ParseInt(keys[1], 10, 64); err != nil || after < 0 {
-			return market.AuditPage{}, market.Invalid("cursor", "is not a cursor this API gave out")
 		}
 	}
 	page := market.AuditPage{Items: []market.AuditEvent{}}
@@ -226,6 +217,22 @@ func (s *AuditStore) ListAudit(ctx context.Context, f market.AuditFilter) (marke
 		b.WriteString(" AND (object_id = ? OR tender_id = ?)")
 		args = append(args, f.Object, f.Object)
 	}
+	if f.Action != "" {
+		b.WriteString(" AND action = ?")
+		args = append(args, f.Action)
+	}
+	if f.Actor != "" {
+		b.WriteString(" AND actor_user = ?")
+		args = append(args, f.Actor)
+	}
+	if !f.From.IsZero() {
+		b.WriteString(" AND at >= ?")
+		args = append(args, s.db.timeArg(ceilMicro(f.From)))
+	}
+	if !f.To.IsZero() {
+		b.WriteString(" AND at < ?")
+		args = append(args, s.db.timeArg(ceilMicro(f.To)))
+	}
 	b.WriteString(" ORDER BY seq LIMIT ?")
 	args = append(args, pageSize+1)
 	err := eachRow(ctx, s.db, b.String(), args, func(sc scanner) error {
@@ -238,9 +245,19 @@ func (s *AuditStore) ListAudit(ctx context.Context, f market.AuditFilter) (marke
 	}
 	if len(page.Items) > pageSize {
 		page.Items = page.Items[:pageSize]
-		page.NextCursor = market.EncodeCursor(cursorAudit, strconv.FormatInt(page.Items[pageSize-1].Seq, 10))
+		page.NextCursor = market.AuditCursor(page.Items[pageSize-1].Seq)
 	}
 	return page, nil
+}
+
+// ceilMicro rounds t up to the microsecond, the precision events' times
+// are stored at on both engines, so that a bound between two stored
+// microseconds falls on the same side of an event on either engine.
+func ceilMicro(t time.Time) time.Time {
+	if c := t.Truncate(time.Microsecond); !c.Equal(t) {
+		return c.Add(time.Microsecond)
+	}
+	return t
 }
 
 // ScanAudit calls fn for every event in sequence order, reading them one

@@ -373,19 +373,34 @@ func TestListAudit(t *testing.T) {
 	eachEngineTenders(t, func(t *testing.T, s *tenderStores) {
 		ctx := t.Context()
 		as := sqlstore.NewAuditStore(s.db)
+		// A minute between changes, so that time ranges tell them apart.
+		tick := func() { s.clock.Add(time.Minute) }
 		t1 := mustPublished(t, s, s.draft("First"))
+		tick()
 		t2 := mustCreateTender(t, s, s.draft("Second"))
+		tick()
 		t3 := s.draft("Other's")
 		t3.BuyerID, t3.CreatedBy, t3.JointCommissioners = s.other.ID, s.otherUser.ID, nil
 		if err := s.ts.CreateTender(ctx, &t3, s.event(s.otherUser, "tender", "tender.created")); err != nil {
 			t.Fatal(err)
 		}
+		tick()
 		b1 := mustSubmit(t, s, t1, s.sup1User, 40_000_000)
+		tick()
 		q := market.Question{TenderID: t1.ID, AskerOrgID: s.sup2.ID, AskerUserID: s.sup2User.ID, Text: "Why?"}
 		if err := s.ts.CreateQuestion(ctx, &q, s.event(s.sup2User, "question", "question.asked")); err != nil {
 			t.Fatal(err)
 		}
 		all := mustScan(t, as)
+		// The events of the last four changes: t2 created, t3 created, the
+		// bid, the question; each a minute after the one before.
+		if len(all) < 4 {
+			t.Fatalf("%d events", len(all))
+		}
+		at := func(back int) time.Time { return all[len(all)-back].At }
+		if !at(1).After(at(2)) || !at(2).After(at(3)) || !at(3).After(at(4)) {
+			t.Fatalf("events not a minute apart: %v %v %v %v", at(4), at(3), at(2), at(1))
+		}
 		seqsOf := func(keep func(market.AuditEvent) bool) []int64 {
 			var out []int64
 			for _, e := range all {
@@ -407,6 +422,28 @@ func TestListAudit(t *testing.T) {
 			"ObjectTender":  {market.AuditFilter{Object: t1.ID}, seqsOf(func(e market.AuditEvent) bool { return e.TenderID == t1.ID })},
 			"ObjectOutside": {market.AuditFilter{TenderIDs: []string{t2.ID}, Object: t1.ID}, nil},
 			"Unknown":       {market.AuditFilter{Object: "nothing"}, nil},
+
+			"Action":        {market.AuditFilter{Action: "tender.created"}, seqsOf(func(e market.AuditEvent) bool { return e.Action == "tender.created" })},
+			"ActionUnknown": {market.AuditFilter{Action: "tender.levitated"}, nil},
+			"ActionObject": {market.AuditFilter{Object: t1.ID, Action: "bid.submitted"},
+				seqsOf(func(e market.AuditEvent) bool { return e.TenderID == t1.ID && e.Action == "bid.submitted" })},
+			"ActionScoped": {market.AuditFilter{TenderIDs: []string{t2.ID, t3.ID}, Action: "tender.created"},
+				seqsOf(func(e market.AuditEvent) bool { return e.TenderID != t1.ID && e.Action == "tender.created" })},
+			"Actor":          {market.AuditFilter{Actor: s.sup2User.ID}, seqsOf(func(e market.AuditEvent) bool { return e.ActorUser == s.sup2User.ID })},
+			"ActorLead":      {market.AuditFilter{Actor: s.leadUser.ID}, seqsOf(func(e market.AuditEvent) bool { return e.ActorUser == s.leadUser.ID })},
+			"ActorOutside":   {market.AuditFilter{TenderIDs: []string{t2.ID}, Actor: s.sup2User.ID}, nil},
+			"ActorAndAction": {market.AuditFilter{Actor: s.leadUser.ID, Action: "tender.published"}, seqsOf(func(e market.AuditEvent) bool { return e.ActorUser == s.leadUser.ID && e.Action == "tender.published" })},
+			"From":           {market.AuditFilter{From: at(3)}, seqsOf(func(e market.AuditEvent) bool { return !e.At.Before(at(3)) })},
+			"FromJustAfter": {market.AuditFilter{From: at(3).Add(time.Nanosecond)},
+				seqsOf(func(e market.AuditEvent) bool { return e.At.After(at(3)) })},
+			"To":          {market.AuditFilter{To: at(3)}, seqsOf(func(e market.AuditEvent) bool { return e.At.Before(at(3)) })},
+			"ToJustAfter": {market.AuditFilter{To: at(3).Add(time.Nanosecond)}, seqsOf(func(e market.AuditEvent) bool { return !e.At.After(at(3)) })},
+			"Window": {market.AuditFilter{From: at(4), To: at(2)},
+				seqsOf(func(e market.AuditEvent) bool { return !e.At.Before(at(4)) && e.At.Before(at(2)) })},
+			"WindowInTender": {market.AuditFilter{Object: t1.ID, From: at(2), To: at(1).Add(time.Second)},
+				seqsOf(func(e market.AuditEvent) bool { return e.TenderID == t1.ID && !e.At.Before(at(2)) })},
+			"Everything at once": {market.AuditFilter{TenderIDs: []string{t1.ID}, Object: b1.ID, Action: "bid.submitted", Actor: s.sup1User.ID, From: at(2), To: at(1)},
+				seqsOf(func(e market.AuditEvent) bool { return e.ObjectID == b1.ID })},
 		} {
 			t.Run(name, func(t *testing.T) {
 				for _, size := range []int{0, 1, 2, 100} {

@@ -1198,8 +1198,15 @@ export interface paths {
          *     tenders their CCG leads or jointly commissions; anyone else is refused
          *     (403). Events about bids of a tender whose bid deadline has not passed
          *     are withheld from everyone (a count of bids is secret until then), and
-         *     who asked a question is shown only to the operator; a page may thus be
-         *     shorter than `page_size`, and `next_cursor` still leads on.
+         *     who asked a question is shown only to the operator (to anyone else, an
+         *     `actor` filter matches no event about a question). Withheld events
+         *     leave no trace: every page but the last holds `page_size` events, and
+         *     `next_cursor` is given only when another event you may read follows.
+         *
+         *     The filters combine (every one given must hold) and keep to the cursor:
+         *     pass `next_cursor` back with the same filters. A filter that is not
+         *     well formed is a 400 naming it; one that matches nothing is an empty
+         *     page.
          */
         get: operations["listAudit"];
         put?: never;
@@ -5473,6 +5480,18 @@ export interface operations {
             query?: {
                 /** @description Only events about this object (a tender's ID gives every event of the tender). */
                 object?: string;
+                /**
+                 * @description Only events of this type, such as `tender.published`, `bid.scored`,
+                 *     `evaluator.assigned` or `levy.paid`: words of lower-case letters,
+                 *     digits and underscores joined by dots, at most 64 characters.
+                 */
+                action?: string;
+                /** @description Only events by this user (its ID; `actor_user_id` of the events). */
+                actor?: string;
+                /** @description Only events at or after this time (RFC 3339, with a zone). */
+                from?: string;
+                /** @description Only events before this time (RFC 3339, with a zone); it must be after `from`. */
+                to?: string;
                 /** @description The `next_cursor` of the previous page. */
                 cursor?: string;
                 page_size?: number;
