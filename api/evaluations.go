@@ -50,6 +50,27 @@ func toEvaluator(e market.Evaluator) evaluatorResponse {
 	}
 }
 
+// evaluatorCandidateResponse is a user the lead buyer may assign to
+// evaluate a tender: named, with its organisation, and no e-mail address,
+// since the joint commissioners' users are other organisations' staff.
+type evaluatorCandidateResponse struct {
+	UserID           string `json:"user_id"`
+	Name             string `json:"name"`
+	Role             string `json:"role"`
+	OrganisationID   string `json:"organisation_id"`
+	OrganisationName string `json:"organisation_name"`
+	Lead             bool   `json:"lead"`
+	Assigned         bool   `json:"assigned"`
+}
+
+func toEvaluatorCandidate(c market.EvaluatorCandidate) evaluatorCandidateResponse {
+	return evaluatorCandidateResponse{
+		UserID: c.User.ID, Name: c.User.Name, Role: string(c.User.Role),
+		OrganisationID: c.Organisation.ID, OrganisationName: c.Organisation.Name,
+		Lead: c.Lead, Assigned: c.Assigned,
+	}
+}
+
 // scoreInput is one criterion's score; score is a pointer so that a
 // missing score is told apart from 0 (unacceptable).
 type scoreInput struct {
@@ -138,6 +159,7 @@ type winnerJSON struct {
 func (s *server) evaluationRoutes(t *gin.RouterGroup) {
 	t.GET("/:id/evaluators", s.requireUser, s.listEvaluators)
 	t.POST("/:id/evaluators", s.requireUser, s.assignEvaluator)
+	t.GET("/:id/evaluator-candidates", s.requireUser, s.listEvaluatorCandidates)
 	t.POST("/:id/conflict-declaration", s.requireUser, s.declareConflicts)
 	t.GET("/:id/bids/:bid/scores", s.requireUser, s.getScores)
 	t.PUT("/:id/bids/:bid/scores", s.requireUser, s.putScores)
@@ -165,6 +187,25 @@ func (s *server) listEvaluators(c *gin.Context) {
 		items[i] = toEvaluator(e)
 	}
 	writePrivate(c, http.StatusOK, listResponse[evaluatorResponse]{Items: items})
+}
+
+// listEvaluatorCandidates lists, to the lead CCG's buyers, whom they may
+// assign to evaluate the tender, its joint commissioners' users included.
+func (s *server) listEvaluatorCandidates(c *gin.Context) {
+	id, ok := s.pathID(c, errNoTender)
+	if !ok {
+		return
+	}
+	cs, err := s.evaluations.EvaluatorCandidates(c.Request.Context(), principal(c), id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	items := make([]evaluatorCandidateResponse, len(cs))
+	for i, x := range cs {
+		items[i] = toEvaluatorCandidate(x)
+	}
+	writePrivate(c, http.StatusOK, listResponse[evaluatorCandidateResponse]{Items: items})
 }
 
 func (s *server) assignEvaluator(c *gin.Context) {

@@ -101,6 +101,62 @@ func (s *Evaluations) AssignEvaluator(ctx context.Context, p *Principal, tenderI
 	return e, nil
 }
 
+// EvaluatorCandidate is a user the lead buyer may assign to evaluate a
+// tender, with its organisation.
+type EvaluatorCandidate struct {
+	User         User
+	Organisation Organisation
+	// Lead is true for the lead commissioner's users, false for a joint
+	// commissioner's.
+	Lead bool
+	// Assigned is true for a user assigned already (the tender's creator
+	// is, from the start); AssignEvaluator refuses it.
+	Assigned bool
+}
+
+// EvaluatorCandidates returns, to the lead commissioner's buyers, the users
+// AssignEvaluator accepts for the tender, and those assigned already: the
+// active buyers and evaluators of the lead CCG, then of each joint
+// commissioner in the tender's order, each organisation's oldest first.
+// It answers in every status, so that assigned evaluators are named after
+// the award too. ENOTFOUND for a draft of another CCG; EFORBIDDEN for
+// anyone else who may see the tender, a joint commissioner's buyers
+// included.
+func (s *Evaluations) EvaluatorCandidates(ctx context.Context, p *Principal, tenderID string) ([]EvaluatorCandidate, error) {
+	t, err := s.leadTender(ctx, p, tenderID)
+	if err != nil {
+		return nil, err
+	}
+	es, err := s.evaluators(ctx, &t)
+	if err != nil {
+		return nil, err
+	}
+	assigned := make(map[string]bool, len(es))
+	for _, e := range es {
+		if e.Assigned {
+			assigned[e.UserID] = true
+		}
+	}
+	out := []EvaluatorCandidate{}
+	for i, orgID := range t.Commissioners() {
+		o, err := s.Users.GetOrganisation(ctx, orgID)
+		if err != nil {
+			return nil, err
+		}
+		users, err := s.Users.ListUsers(ctx, orgID)
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range users {
+			if u.Status != UserActive || (u.Role != RoleBuyer && u.Role != RoleEvaluator) {
+				continue
+			}
+			out = append(out, EvaluatorCandidate{User: u, Organisation: o, Lead: i == 0, Assigned: assigned[u.ID]})
+		}
+	}
+	return out, nil
+}
+
 // ListEvaluators returns the tender's evaluators to its commissioners.
 func (s *Evaluations) ListEvaluators(ctx context.Context, p *Principal, tenderID string) ([]Evaluator, error) {
 	t, err := s.commissionerTender(ctx, p, tenderID)

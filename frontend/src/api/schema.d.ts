@@ -853,8 +853,41 @@ export interface paths {
          * @description Assigns an active buyer or evaluator of the lead or a joint commissioner
          *     (`user_id`; anyone else is a 400 naming it) to score the tender, until
          *     the award decision (409 after it, and for a user already assigned).
+         *     `GET .../evaluator-candidates` lists whom.
          */
         post: operations["assignEvaluator"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenders/{id}/evaluator-candidates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tender's ID. */
+                id: components["parameters"]["TenderID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Whom the lead CCG's buyers may assign as evaluators.
+         * @description The users `POST .../evaluators` accepts for the tender, and those it has
+         *     assigned already (`assigned`; the tender's creator is from the start):
+         *     the active buyers and evaluators of the lead CCG, then of each joint
+         *     commissioner in the tender's order, each organisation's oldest user
+         *     first, named with their organisation (no e-mail addresses). Disabled
+         *     and erased users are not listed. Only the lead CCG's buyers may ask:
+         *     a joint commissioner's buyers, evaluators, suppliers, other CCGs and
+         *     the operator are refused (403; a draft of another CCG is a 404). It
+         *     answers in every status, so that evaluators are named after the
+         *     award decision too.
+         */
+        get: operations["listEvaluatorCandidates"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1855,6 +1888,23 @@ export interface components {
         };
         EvaluatorList: {
             items: components["schemas"]["Evaluator"][];
+        };
+        /** @description A user the lead CCG's buyers may assign to evaluate a tender, or have assigned. */
+        EvaluatorCandidate: {
+            /** @description The `user_id` to send to `POST .../evaluators`. */
+            user_id: string;
+            name: string;
+            /** @enum {string} */
+            role: "buyer" | "evaluator";
+            organisation_id: string;
+            organisation_name: string;
+            /** @description A user of the lead CCG (else of a joint commissioner). */
+            lead: boolean;
+            /** @description Assigned to evaluate the tender already (assigning again is a 409). */
+            assigned: boolean;
+        };
+        EvaluatorCandidateList: {
+            items: components["schemas"]["EvaluatorCandidate"][];
         };
         ScoreInput: {
             /** @description 0 unacceptable, 1 poor, 2 satisfactory, 3 good, 4 excellent. */
@@ -4924,6 +4974,44 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["TooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listEvaluatorCandidates: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The client's ID for this request, echoed in the response and logged.
+                 *     Used when it is 1 to 64 characters of letters, digits and `-_.:`;
+                 *     otherwise the server makes its own.
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestID"];
+            };
+            path: {
+                /** @description The tender's ID. */
+                id: components["parameters"]["TenderID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The candidates. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvaluatorCandidateList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
