@@ -56,7 +56,7 @@ func (s *server) serveFrontend(c *gin.Context) bool {
 		}
 		c.Set(keyFrontend, true)
 		h := c.Writer.Header()
-		h["Content-Security-Policy"] = appCSP
+		documentHeaders(h)
 		writeUncached(c, htmlType, []byte(notBuiltPage))
 		return true
 	}
@@ -64,7 +64,7 @@ func (s *server) serveFrontend(c *gin.Context) bool {
 		if st, err := fs.Stat(s.frontend, name); err == nil && st.Mode().IsRegular() {
 			c.Set(keyFrontend, true)
 			h := c.Writer.Header()
-			h["Content-Security-Policy"] = appCSP
+			documentHeaders(h)
 			if strings.HasPrefix(name, "assets/") {
 				h["Cache-Control"] = immutable // the build names assets by content hash
 			}
@@ -82,7 +82,7 @@ func (s *server) serveFrontend(c *gin.Context) bool {
 	}
 	c.Set(keyFrontend, true)
 	h := c.Writer.Header()
-	h["Content-Security-Policy"] = appCSP
+	documentHeaders(h)
 	h["Cache-Control"] = []string{"no-cache"}
 	h["Content-Type"] = htmlType
 	c.Writer.WriteHeader(http.StatusOK)

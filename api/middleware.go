@@ -17,9 +17,17 @@ import (
 	"github.com/csmarket/csmarket/internal/market"
 )
 
-// Security headers on every response. The API's policy allows nothing to
-// load from a JSON or YAML body; the frontend's (frontend.go) allows its own
-// origin only.
+// Security headers. Every response has nosniff and a Content-Security-Policy:
+// the API's allows nothing to load from a JSON or YAML body and no page to
+// frame it; the frontend's (frontend.go) allows its own origin only. The
+// frontend's documents also carry the headers that protect a page a person
+// browses (documentHeaders): X-Frame-Options for browsers older than CSP's
+// frame-ancestors, Referrer-Policy, and HSTS, which a browser learns from
+// the first page it loads over HTTPS. An API body needs none of those:
+// frame-ancestors 'none' already forbids framing it, default-src 'none'
+// lets it load nothing that could carry a referrer, and HSTS is the
+// host's, not the response's. Left off, an API answer has at most eight
+// headers, which is what a Go header map holds before it grows.
 var (
 	nosniff    = []string{"nosniff"}
 	frameDeny  = []string{"DENY"}
@@ -29,6 +37,15 @@ var (
 	// over HTTPS (they ignore it over plain HTTP).
 	hsts = []string{"max-age=63072000; includeSubDomains"}
 )
+
+// documentHeaders gives a frontend answer its policy and the headers of a
+// page a person browses.
+func documentHeaders(h http.Header) {
+	h["Content-Security-Policy"] = appCSP
+	h["X-Frame-Options"] = frameDeny
+	h["Referrer-Policy"] = noReferrer
+	h["Strict-Transport-Security"] = hsts
+}
 
 // keyFrontend marks a request the frontend answered, so that its metrics
 // carry the route "frontend" rather than "unmatched".
@@ -52,10 +69,7 @@ func (s *server) observe(c *gin.Context) {
 	h := c.Writer.Header()
 	h["X-Request-Id"] = []string{id}
 	h["X-Content-Type-Options"] = nosniff
-	h["X-Frame-Options"] = frameDeny
-	h["Referrer-Policy"] = noReferrer
 	h["Content-Security-Policy"] = apiCSP
-	h["Strict-Transport-Security"] = hsts
 	defer s.finish(c, start)
 
 	if r.ContentLength > s.maxBody {

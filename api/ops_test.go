@@ -333,6 +333,15 @@ func TestFrontend(t *testing.T) {
 			if tt.want == http.StatusOK && !strings.Contains(res.Header.Get("Content-Security-Policy"), "script-src 'self'") {
 				t.Errorf("CSP %q", res.Header.Get("Content-Security-Policy"))
 			}
+			if tt.want == http.StatusOK {
+				// What protects a page a person browses.
+				for name, v := range map[string]string{"X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer",
+					"Strict-Transport-Security": "max-age=63072000; includeSubDomains"} {
+					if got := res.Header.Get(name); got != v {
+						t.Errorf("%s: %s %q, want %q", tt.target, name, got, v)
+					}
+				}
+			}
 		})
 	}
 }
