@@ -25,8 +25,9 @@ func NewMarketStore(db *DB) *MarketStore { return &MarketStore{db: db} }
 // value, the awarded bid's price. Over the tenders with unsealed bids: how
 // many there are, how many drew bids from two or more sectors, and how
 // many a single bid. Bids are counted from tender_bid_tallies and awards
-// from tender_awards, one row per tender, and listings from the
-// directory's index, so that the figures cost a few index scans.
+// from tender_awards, one narrow row per tender, and listings from
+// directory_tallies, one row per sector, all kept by triggers, so that the
+// figures cost no scan of the directory or of the tenders.
 func (s *MarketStore) ChoiceFigures(ctx context.Context, at time.Time) (market.ChoiceFigures, error) {
 	f := market.ChoiceFigures{Sectors: map[market.Sector]market.SectorFigures{}}
 	for _, sec := range market.Sectors {
@@ -60,23 +61,12 @@ func (s *MarketStore) ChoiceFigures(ctx context.Context, at time.Time) (market.C
 	return f, nil
 }
 
-// countListings counts each sector's suppliers in the directory whose
-// listing has been written: all of them on the directory's index, less
-// those with the empty listing of a new supplier (market.EmptyListing has
-// no size, every written one has), which are few.
+// countListings reads each sector's suppliers in the directory whose
+// listing has been written (market.EmptyListing, a new supplier's, has no
+// size; every written one has) from directory_tallies, which triggers on
+// organisations and listings keep.
 func (s *MarketStore) countListings(ctx context.Context, f *market.ChoiceFigures) error {
-	for _, sec := range market.Sectors {
-		var n int
-		if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM organisations o WHERE "+inDirectory+" AND o.sector = ?",
-			string(sec)).Scan(&n); err != nil {
-			return err
-		}
-		fig := f.Sectors[sec]
-		fig.Listings = n
-		f.Sectors[sec] = fig
-	}
-	return eachRow(ctx, s.db, `SELECT o.sector, count(*) FROM listings l JOIN organisations o ON o.id = l.org_id
-		WHERE l.size = '' AND `+inDirectory+` GROUP BY o.sector`, nil, func(sc scanner) error {
+	return eachRow(ctx, s.db, "SELECT sector, listings FROM directory_tallies", nil, func(sc scanner) error {
 		var (
 			sec market.Sector
 			n   int
@@ -85,7 +75,7 @@ func (s *MarketStore) countListings(ctx context.Context, f *market.ChoiceFigures
 			return err
 		}
 		if fig, ok := f.Sectors[sec]; ok {
-			fig.Listings -= n
+			fig.Listings = n
 			f.Sectors[sec] = fig
 		}
 		return nil
@@ -106,8 +96,7 @@ func (s *MarketStore) countBids(ctx context.Context, when any, f *market.ChoiceF
 		COALESCE(sum(c.third_sector), 0), COALESCE(sum(c.independent), 0), count(*),
 		COALESCE(sum(CASE WHEN `+sectors+` >= 2 THEN 1 ELSE 0 END), 0),
 		COALESCE(sum(CASE WHEN `+total+` = 1 THEN 1 ELSE 0 END), 0)
-		FROM tender_bid_tallies c JOIN tenders t ON t.id = c.tender_id
-		WHERE t.published_at IS NOT NULL AND t.bid_deadline <= ? AND `+total+` > 0`, when).
+		FROM tender_bid_tallies c WHERE c.unsealed_at <= ? AND `+total+` > 0`, when).
 		Scan(&bids[0], &bids[1], &bids[2], &bids[3], &f.TendersWithBids, &f.MultiSectorTenders, &f.SingleBidTenders)
 	if err != nil {
 		return err

@@ -1,6 +1,7 @@
 package sqlstore_test
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -143,4 +144,101 @@ func with(base, over map[market.Sector]market.SectorFigures) map[market.Sector]m
 		m[k] = v
 	}
 	return m
+}
+
+// TestChoiceTalliesFollowChanges: the figures' listings and bids are read
+// from tallies that triggers keep; after each change a user can make (a
+// supplier approved, disabled, enabled again, its empty listing written,
+// a bulk import, a tender's deadline moved after bids came in), they
+// equal the counts made from scratch.
+func TestChoiceTalliesFollowChanges(t *testing.T) {
+	eachEngineTenders(t, func(t *testing.T, s *tenderStores) {
+		ctx := t.Context()
+		ms := sqlstore.NewMarketStore(s.db)
+		ps := sqlstore.NewProviderStore(s.db, s.clock)
+		orgs := sqlstore.NewOrganisationStore(s.db, s.clock)
+		check := func(step string) {
+			t.Helper()
+			got, err := ms.ChoiceFigures(ctx, s.clock.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, sec := range market.Sectors {
+				var want int
+				if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM organisations o JOIN listings l ON l.org_id = o.id
+					WHERE o.kind = 'supplier' AND o.status = 'active' AND o.sector = ? AND l.size <> ''`, string(sec)).Scan(&want); err != nil {
+					t.Fatal(err)
+				}
+				if got.Sectors[sec].Listings != want {
+					t.Errorf("%s: %s listings %d, counted afresh %d", step, sec, got.Sectors[sec].Listings, want)
+				}
+			}
+		}
+		check("at the start")
+		reg := func(name, coh string, sector market.Sector, status market.OrgStatus, listed bool) market.Organisation {
+			o, l := supplier(name, coh)
+			o.Sector, o.Status = sector, status
+			lp := &l
+			if !listed {
+				lp = nil
+			}
+			o, _ = mustRegister(t, s.accountStores, o, lp, "tally@"+coh+".example.org")
+			return o
+		}
+		pending := reg("Pending CSU", "12000001", market.SectorNHS, market.StatusPending, true)
+		empty := reg("Empty Council", "12000002", market.SectorLocalAuthority, market.StatusActive, false)
+		active := reg("Active Trust", "12000003", market.SectorThirdSector, market.StatusActive, true)
+		check("after registrations")
+		for _, step := range []struct {
+			id string
+			st market.OrgStatus
+		}{{pending.ID, market.StatusActive}, {active.ID, market.StatusDisabled}, {active.ID, market.StatusActive}, {empty.ID, market.StatusDisabled}} {
+			if _, err := s.u.SetOrganisationStatus(ctx, step.id, step.st); err != nil {
+				t.Fatal(err)
+			}
+			check("after setting " + step.id + " " + string(step.st))
+		}
+		if _, err := s.u.SetOrganisationStatus(ctx, empty.ID, market.StatusActive); err != nil {
+			t.Fatal(err)
+		}
+		p, err := ps.GetProvider(ctx, empty.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, l := supplier("", "12000002")
+		if _, err := ps.UpdateListing(ctx, empty.ID, l, p.Listing.Version); err != nil {
+			t.Fatal(err)
+		}
+		check("after the empty listing was written")
+		got, _ := ms.ChoiceFigures(ctx, s.clock.Now())
+		if got.Sectors[market.SectorLocalAuthority].Listings != 1 || got.Sectors[market.SectorNHS].Listings != 1 || got.Sectors[market.SectorThirdSector].Listings != 1 {
+			t.Errorf("listings %+v, want one each for NHS, local authority and third sector", got.Sectors)
+		}
+		var imported []market.Provider
+		for i := range 3 {
+			o, l := supplier(fmt.Sprintf("Imported %d Ltd", i), fmt.Sprintf("150001%02d", i))
+			o.Sector, o.Status = market.SectorIndependent, market.StatusActive
+			imported = append(imported, market.Provider{Organisation: o, Listing: l})
+		}
+		if err := orgs.ImportProviders(ctx, imported); err != nil {
+			t.Fatal(err)
+		}
+		check("after an import")
+
+		// A tender whose deadline moves after bids came in: its bids count
+		// from the new deadline, not the old.
+		tender := mustPublished(t, s, s.draft("Moved deadline"))
+		mustSubmit(t, s, tender, s.sup1User, 10_000_000)
+		oldDeadline := tender.BidDeadline
+		tender = mustSave(t, s, tender, "tender.updated", func(t *market.Tender) { t.BidDeadline = oldDeadline.Add(48 * time.Hour) })
+		for _, c := range []struct {
+			at   time.Time
+			bids int
+		}{{oldDeadline, 0}, {tender.BidDeadline.Add(-time.Microsecond), 0}, {tender.BidDeadline, 1}} {
+			got, err := ms.ChoiceFigures(ctx, c.at)
+			if err != nil || got.TendersWithBids != c.bids {
+				t.Errorf("at %s (deadline moved to %s): %d tenders with bids, %v; want %d", c.at, tender.BidDeadline, got.TendersWithBids, err, c.bids)
+			}
+		}
+	})
 }
