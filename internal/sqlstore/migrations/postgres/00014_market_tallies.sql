@@ -54,6 +54,9 @@ CREATE TRIGGER organisations_directory_untally BEFORE DELETE ON organisations
 -- +goose StatementBegin
 CREATE FUNCTION directory_tally_listing() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    IF TG_OP = 'UPDATE' AND (OLD.size <> '') = (NEW.size <> '') AND OLD.org_id = NEW.org_id THEN
+        RETURN NULL; -- an edit of a written listing: its sector's row is left unlocked
+    END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.size <> '' THEN
         UPDATE directory_tallies d SET listings = d.listings - 1 FROM organisations o
         WHERE o.id = OLD.org_id AND o.kind = 'supplier' AND o.status = 'active' AND d.sector = o.sector;

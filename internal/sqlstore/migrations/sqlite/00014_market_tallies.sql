@@ -54,7 +54,8 @@ END;
 -- +goose StatementEnd
 
 -- +goose StatementBegin
-CREATE TRIGGER listings_directory_tally_update AFTER UPDATE OF size, org_id ON listings BEGIN
+CREATE TRIGGER listings_directory_tally_update AFTER UPDATE OF size, org_id ON listings
+WHEN (old.size <> '') <> (new.size <> '') OR old.org_id <> new.org_id BEGIN
     UPDATE directory_tallies SET listings = listings - 1
     WHERE old.size <> '' AND sector = (SELECT o.sector FROM organisations o
         WHERE o.id = old.org_id AND o.kind = 'supplier' AND o.status = 'active');
