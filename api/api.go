@@ -258,7 +258,7 @@ func newServer(cfg Config) *server {
 		degraded:  cfg.Degraded,
 		log:       cfg.Logger,
 		access:    accessLine{w: cfg.AccessLog},
-		compress:  newCompressor(),
+		compress:  newCompressor(gzipBudget(cfg.Cache)),
 		registry:  cfg.Registry,
 		maxBody:   cfg.MaxBodyBytes,
 		ttl:       cfg.PublicTTL,

@@ -5,6 +5,8 @@ import (
 	"compress/gzip"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	lru "github.com/hashicorp/golang-lru/v2"
 
@@ -21,8 +23,8 @@ const (
 	// minCompressed is the smallest view worth compressing: below it the
 	// gzip header and a round of deflate save too little.
 	minCompressed = 1024
-	// compressedViews bounds the compressed views kept (about 3 KB each
-	// for a directory page of 20).
+	// compressedViews bounds how many compressed views are kept (about
+	// 5 KB each for a directory page of 20), besides their bytes.
 	compressedViews = 4096
 	gzipSuffix      = "-gzip"
 )
@@ -34,18 +36,22 @@ var (
 	gzipUnsuitable = []byte(nil)
 )
 
-// compressor keeps compressed views by ETag.
+// compressor keeps compressed views by ETag, at most maxBytes of them
+// (least recently used first out), each in a slice of its own length.
 type compressor struct {
-	views *lru.Cache[string, []byte]
+	views    *lru.Cache[string, []byte]
+	mu       sync.Mutex // over an Add and the evictions it makes
+	bytes    atomic.Int64
+	maxBytes int64
 }
 
-func newCompressor() *compressor {
-	v, _ := lru.New[string, []byte](compressedViews) // fails only for a size <= 0
-	return &compressor{views: v}
+// newCompressor keeps at most maxBytes of compressed views.
+func newCompressor(maxBytes int64) *compressor {
+	z := &compressor{maxBytes: maxBytes}
+	z.views, _ = lru.NewWithEvict(compressedViews, func(_ string, b []byte) { z.bytes.Add(-int64(len(b))) }) // fails only for a size <= 0
+	return z
 }
 
-// gzipped returns the gzip bytes of e, made once per ETag, or nil when they
-// would be no smaller.
 func (z *compressor) gzipped(e cache.Entry) []byte {
 	if b, ok := z.views.Get(e.ETag); ok {
 		return b
@@ -55,11 +61,20 @@ func (z *compressor) gzipped(e cache.Entry) []byte {
 	w, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression) // the level is valid
 	_, _ = w.Write(e.Body)                                  // a bytes.Buffer does not fail
 	_ = w.Close()
-	b := buf.Bytes()
+	b := bytes.Clone(buf.Bytes()) // not the buffer's spare capacity
 	if len(b) >= len(e.Body) {
 		b = gzipUnsuitable
 	}
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	if old, ok := z.views.Peek(e.ETag); ok {
+		return old
+	}
+	z.bytes.Add(int64(len(b)))
 	z.views.Add(e.ETag, b)
+	for z.bytes.Load() > z.maxBytes && z.views.Len() > 1 {
+		z.views.RemoveOldest()
+	}
 	return b
 }
 
@@ -113,4 +128,14 @@ func acceptsGzip(values []string) bool {
 		}
 	}
 	return ok
+}
+
+// gzipBudget is the bytes of compressed views a server keeps: a quarter of
+// its cache's budget for plain views (gzip makes a directory page about
+// 30% of its size), or that of the default budget without a cache.
+func gzipBudget(c *cache.Cache) int64 {
+	if c == nil {
+		return cache.DefaultMaxBytes / 4
+	}
+	return c.MaxBytes() / 4
 }

@@ -3,12 +3,14 @@ package api
 import (
 	"bytes"
 	"compress/gzip"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/csmarket/csmarket/internal/cache"
 	"github.com/csmarket/csmarket/internal/sqlstore/sqlstoretest"
 )
 
@@ -118,5 +120,46 @@ func TestAcceptsGzip(t *testing.T) {
 		if got := acceptsGzip([]string{v}); got != wantOK {
 			t.Errorf("acceptsGzip(%q) = %v, want %v", v, got, wantOK)
 		}
+	}
+}
+
+// TestCompressorBudget: compressed views are kept within their byte budget
+// (a crawler asking for every page gzip'd cannot grow the process), the
+// least recently used going first, each held at about its own length; one
+// evicted is made again, the same bytes.
+func TestCompressorBudget(t *testing.T) {
+	view := func(i int) cache.Entry {
+		var b strings.Builder
+		for j := range 2000 {
+			fmt.Fprintf(&b, `{"id":"%d-%d","name":"Provider %d of page %d"},`, i, j, j*7919%1000, i)
+		}
+		body := []byte(b.String())
+		return cache.Entry{Body: body, ETag: cache.ETag(body)}
+	}
+	one := len(newCompressor(1<<30).gzipped(view(0)))
+	z := newCompressor(int64(5*one + one/2))
+	first := z.gzipped(view(0))
+	for i := range 40 {
+		z.gzipped(view(i))
+		if z.bytes.Load() > z.maxBytes {
+			t.Fatalf("after %d views %d bytes kept, budget %d", i+1, z.bytes.Load(), z.maxBytes)
+		}
+	}
+	var held int64
+	for _, k := range z.views.Keys() {
+		b, _ := z.views.Peek(k)
+		if cap(b) > len(b)+len(b)/8 { // more than the allocator's size class adds
+			t.Errorf("a compressed view of %d bytes holds %d", len(b), cap(b))
+		}
+		held += int64(len(b))
+	}
+	if held != z.bytes.Load() || z.views.Len() != 5 {
+		t.Errorf("%d views of %d bytes held, counted %d; want the 5 newest", z.views.Len(), held, z.bytes.Load())
+	}
+	if _, ok := z.views.Peek(view(0).ETag); ok {
+		t.Errorf("the least recently used view is still kept")
+	}
+	if again := z.gzipped(view(0)); !bytes.Equal(again, first) {
+		t.Errorf("a view made again differs")
 	}
 }

@@ -270,6 +270,9 @@ func (c *Cache) fetchLocal(ctx context.Context, ns, key string, ttl time.Duratio
 	})
 }
 
+// MaxBytes is the bytes of views the cache holds in process at most.
+func (c *Cache) MaxBytes() int64 { return c.maxBytes }
+
 // keep holds it in process as ik, evicting the least recently used views
 // while the bytes held are over the budget.
 func (c *Cache) keep(ik string, it *item) {
