@@ -136,7 +136,7 @@ func TestCompressorBudget(t *testing.T) {
 		body := []byte(b.String())
 		return cache.Entry{Body: body, ETag: cache.ETag(body)}
 	}
-	one := len(newCompressor(1<<30).gzipped(view(0)))
+	one := len(newCompressor(1 << 30).gzipped(view(0)))
 	z := newCompressor(int64(5*one + one/2))
 	first := z.gzipped(view(0))
 	for i := range 40 {
