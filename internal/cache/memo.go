@@ -119,3 +119,45 @@ func (m *Memo[K, V]) Get(ctx context.Context, key K, read func(context.Context) 
 	m.items.Add(key, memoItem[V]{gen: gen, expires: m.cache.now().Add(MemoMaxAge).UnixNano(), v: m.clone(v)})
 	return v, nil
 }
+
+// GetMany returns the values kept for keys while their generation is
+// current, and reads the rest with one call of read (which returns those
+// it found) and keeps them. A key read finds nothing for is absent from
+// the map. Errors are returned and never kept.
+func (m *Memo[K, V]) GetMany(ctx context.Context, keys []K, read func(context.Context, []K) (map[K]V, error)) (map[K]V, error) {
+	gen, ok := m.cache.Generation(ctx, m.ns)
+	if !ok {
+		m.cache.m.memoBypass.Add(float64(len(keys)))
+		return read(ctx, keys)
+	}
+	out := make(map[K]V, len(keys))
+	var missing []K
+	asked := make(map[K]bool, len(keys))
+	now := m.cache.now().UnixNano()
+	for _, k := range keys {
+		if asked[k] {
+			continue
+		}
+		asked[k] = true
+		if it, hit := m.items.Get(k); hit && it.gen == gen && now < it.expires {
+			out[k] = m.clone(it.v)
+		} else {
+			missing = append(missing, k)
+		}
+	}
+	m.cache.m.memoHit.Add(float64(len(out)))
+	if len(missing) == 0 {
+		return out, nil
+	}
+	m.cache.m.memoMiss.Add(float64(len(missing)))
+	read1, err := read(ctx, missing)
+	if err != nil {
+		return nil, err
+	}
+	expires := m.cache.now().Add(MemoMaxAge).UnixNano()
+	for k, v := range read1 {
+		m.items.Add(k, memoItem[V]{gen: gen, expires: expires, v: m.clone(v)})
+		out[k] = v
+	}
+	return out, nil
+}

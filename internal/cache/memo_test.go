@@ -347,3 +347,69 @@ func TestTenderAndEvaluatorMemosAcrossReplicas(t *testing.T) {
 		})
 	}
 }
+
+// TestOrganisationsMemo: many organisations read at once come from the
+// memo where it holds them and from one read of the store for the rest
+// (an inner store that reads one at a time is asked one by one); an
+// unknown ID is absent, not an error; an account write made through
+// another process's wrapper is seen at once; and a caller changing what
+// it got changes nothing kept.
+func TestOrganisationsMemo(t *testing.T) {
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := context.Background()
+			ca := b.new(t, Options{})
+			cb := ca
+			if b.redis {
+				cb = b.new(t, Options{})
+			}
+			inner := newFakeAccounts()
+			counting := &countingOrgs{fakeAccounts: inner}
+			a, bb := NewUserStore(inner, ca), NewUserStore(counting, cb).(*UserStore)
+
+			got, err := bb.GetOrganisations(ctx, []string{"o1", "nobody", "o1"})
+			if err != nil || len(got) != 1 || got["o1"].Name != "NHS Arden CCG" {
+				t.Fatalf("GetOrganisations = %+v, %v; want o1 alone", got, err)
+			}
+			if n := counting.batches.Load(); n != 1 {
+				t.Errorf("%d batch reads, want 1", n)
+			}
+			got["o1"].Regions[0] = "london"
+			again, err := bb.GetOrganisations(ctx, []string{"o1"})
+			if err != nil || again["o1"].Regions[0] != "midlands" {
+				t.Errorf("second read = %+v, %v; want the kept copy, unchanged", again, err)
+			}
+			if n := counting.batches.Load(); n != 1 {
+				t.Errorf("a second read of a kept organisation read the store (%d batches)", n)
+			}
+			if _, err := a.SetOrganisationStatus(ctx, "o1", market.StatusDisabled); err != nil {
+				t.Fatal(err)
+			}
+			if o, _ := bb.GetOrganisations(ctx, []string{"o1"}); o["o1"].Status != market.StatusDisabled {
+				t.Errorf("after a write on the other process: %s, want disabled", o["o1"].Status)
+			}
+			// An inner store without batch reads is read one by one.
+			one := NewUserStore(newFakeAccounts(), MustCache(t, Options{})).(*UserStore)
+			if o, err := one.GetOrganisations(ctx, []string{"o1", "nobody"}); err != nil || len(o) != 1 {
+				t.Errorf("one by one: %+v, %v", o, err)
+			}
+		})
+	}
+}
+
+// countingOrgs adds batch reads, counted, to fakeAccounts.
+type countingOrgs struct {
+	*fakeAccounts
+	batches atomic.Int32
+}
+
+func (s *countingOrgs) GetOrganisations(ctx context.Context, ids []string) (map[string]market.Organisation, error) {
+	s.batches.Add(1)
+	out := map[string]market.Organisation{}
+	for _, id := range ids {
+		if o, err := s.GetOrganisation(ctx, id); err == nil {
+			out[id] = o
+		}
+	}
+	return out, nil
+}

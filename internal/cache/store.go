@@ -158,6 +158,28 @@ func (s *UserStore) GetOrganisation(ctx context.Context, id string) (market.Orga
 	})
 }
 
+// GetOrganisations returns the organisations of ids that exist, those in
+// the memo from it and the rest in one read of the inner store (one by one
+// when it cannot read many).
+func (s *UserStore) GetOrganisations(ctx context.Context, ids []string) (map[string]market.Organisation, error) {
+	return s.orgs.GetMany(ctx, ids, func(ctx context.Context, ids []string) (map[string]market.Organisation, error) {
+		if many, ok := s.UserStore.(market.OrganisationsReader); ok {
+			return many.GetOrganisations(ctx, ids)
+		}
+		out := make(map[string]market.Organisation, len(ids))
+		for _, id := range ids {
+			o, err := s.UserStore.GetOrganisation(ctx, id)
+			if market.ErrorCode(err) == market.ENOTFOUND {
+				continue
+			} else if err != nil {
+				return nil, err
+			}
+			out[id] = o
+		}
+		return out, nil
+	})
+}
+
 // Register writes through the inner store, then invalidates the accounts,
 // and for a supplier the directory, which it joins whether or not it gave
 // a listing.

@@ -365,7 +365,8 @@ func (s *Evaluations) Comparison(ctx context.Context, t *Tender, es []Evaluator)
 	return s.comparison(ctx, t, es)
 }
 
-// orgReaders is how many organisations a comparison reads at once.
+// orgReaders is how many organisations a comparison reads at once from a
+// store that reads them one by one.
 const orgReaders = 8
 
 func supplierIDs(bids []Bid) []string {
@@ -374,6 +375,39 @@ func supplierIDs(bids []Bid) []string {
 		ids[i] = b.SupplierID
 	}
 	return ids
+}
+
+// organisations reads the organisations of ids: in one read when the
+// store can, otherwise orgReaders at a time.
+func (s *Evaluations) organisations(ctx context.Context, ids []string) (map[string]Organisation, error) {
+	if many, ok := s.Users.(OrganisationsReader); ok {
+		return many.GetOrganisations(ctx, ids)
+	}
+	orgs := make(map[string]Organisation, len(ids))
+	var (
+		mu    sync.Mutex
+		first error
+		wg    sync.WaitGroup
+		slots = make(chan struct{}, orgReaders)
+	)
+	for _, id := range ids {
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			o, err := s.Users.GetOrganisation(ctx, id)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				if first == nil {
+					first = err
+				}
+				return
+			}
+			orgs[id] = o
+		})
+	}
+	wg.Wait()
+	return orgs, first
 }
 
 func (s *Evaluations) comparison(ctx context.Context, t *Tender, es []Evaluator) (Comparison, error) {
@@ -398,9 +432,8 @@ func (s *Evaluations) comparison(ctx context.Context, t *Tender, es []Evaluator)
 		if err != nil {
 			return err
 		}
-		// Each bidder's organisation, read (or found in the memo) several
-		// at a time: one after another, a cold comparison waited for a
-		// round trip per bid.
+		// Every bidder's organisation, in one read (or from the memo): one
+		// after another, a cold comparison waited for a round trip per bid.
 		var ids []string
 		seen := map[string]bool{}
 		for _, id := range append(supplierIDs(bids), t.Commissioners()...) {
@@ -409,32 +442,14 @@ func (s *Evaluations) comparison(ctx context.Context, t *Tender, es []Evaluator)
 				ids = append(ids, id)
 			}
 		}
-		orgs := make(map[string]Organisation, len(ids))
-		var (
-			mu    sync.Mutex
-			first error
-			wg    sync.WaitGroup
-			slots = make(chan struct{}, orgReaders)
-		)
-		for _, id := range ids {
-			slots <- struct{}{}
-			wg.Go(func() {
-				defer func() { <-slots }()
-				o, err := s.Users.GetOrganisation(ctx, id)
-				mu.Lock()
-				defer mu.Unlock()
-				if err != nil {
-					if first == nil {
-						first = err
-					}
-					return
-				}
-				orgs[id] = o
-			})
+		orgs, err := s.organisations(ctx, ids)
+		if err != nil {
+			return err
 		}
-		wg.Wait()
-		if first != nil {
-			return first
+		for _, id := range ids {
+			if _, ok := orgs[id]; !ok {
+				return Errorf(ENOTFOUND, "No organisation %q.", id)
+			}
 		}
 		in = make([]BidInput, 0, len(bids))
 		for _, b := range bids {

@@ -231,6 +231,14 @@ type UserStore interface {
 	EraseUser(ctx context.Context, id string, otherAdmin bool, ev AuditEvent) (User, error)
 }
 
+// OrganisationsReader is what a UserStore may also do: read many
+// organisations by ID at once. The map holds those found; an ID it lacks
+// was not found. A comparison reads its bidders through it, in one round
+// trip where one after another took one each.
+type OrganisationsReader interface {
+	GetOrganisations(ctx context.Context, ids []string) (map[string]Organisation, error)
+}
+
 // SessionStore keeps refresh tokens.
 type SessionStore interface {
 	// CreateRefreshToken stores a token (a new family, or the next of one).

@@ -800,3 +800,38 @@ func TestEmptyListing(t *testing.T) {
 		})
 	})
 }
+
+// TestGetOrganisations: many organisations read at once are what reading
+// each by ID gives (identifiers and regions included), over more IDs than
+// one statement takes; an unknown ID is left out.
+func TestGetOrganisations(t *testing.T) {
+	eachEngineAccounts(t, func(t *testing.T, s accountStores) {
+		ctx := t.Context()
+		var ids []string
+		want := map[string]market.Organisation{}
+		for i := range 3 {
+			o, l := supplier(fmt.Sprintf("Batch %d Ltd", i), fmt.Sprintf("160000%02d", i))
+			o, _ = mustRegister(t, s, o, &l, fmt.Sprintf("batch%d@example.org", i))
+			got, err := s.u.GetOrganisation(ctx, o.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want[o.ID] = got
+			ids = append(ids, o.ID)
+		}
+		// Unknown IDs around the real ones, so that they fall in different
+		// statements.
+		var asked []string
+		for i := range 1200 {
+			asked = append(asked, fmt.Sprintf("unknown-%04d", i))
+			if i%499 == 0 && len(ids) > 0 {
+				asked = append(asked, ids[0])
+				ids = ids[1:]
+			}
+		}
+		got, err := s.u.GetOrganisations(ctx, asked)
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("GetOrganisations =\n%+v, %v\nwant\n%+v", got, err, want)
+		}
+	})
+}

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -202,6 +203,42 @@ func (s *OrganisationStore) GetOrganisation(ctx context.Context, id string) (mar
 		return market.Organisation{}, s.db.translate(err)
 	}
 	return o, nil
+}
+
+// orgBatch is how many organisations one statement of GetOrganisations
+// reads, well within either engine's limit on bound parameters.
+const orgBatch = 500
+
+// GetOrganisations returns the organisations of ids that exist, whatever
+// their kind or status, orgBatch to a statement.
+func (s *OrganisationStore) GetOrganisations(ctx context.Context, ids []string) (map[string]market.Organisation, error) {
+	byID := make(map[string]*market.Organisation, len(ids))
+	for part := range slices.Chunk(ids, orgBatch) {
+		args := make([]any, len(part))
+		for i, id := range part {
+			args[i] = id
+		}
+		err := eachRow(ctx, s.db, "SELECT "+orgColumns+" FROM organisations o WHERE o.id IN ("+placeholders(len(part))+")", args,
+			func(sc scanner) error {
+				o := new(market.Organisation)
+				if err := sc.Scan(orgDest(o)...); err != nil {
+					return err
+				}
+				byID[o.ID] = o
+				return nil
+			})
+		if err != nil {
+			return nil, s.db.translate(err)
+		}
+	}
+	if err := loadOrgParts(ctx, s.db, byID); err != nil {
+		return nil, s.db.translate(err)
+	}
+	out := make(map[string]market.Organisation, len(byID))
+	for id, o := range byID {
+		out[id] = *o
+	}
+	return out, nil
 }
 
 // CountOrganisations returns how many organisations of kind are stored,

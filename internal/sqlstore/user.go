@@ -318,6 +318,11 @@ func (s *UserStore) GetOrganisation(ctx context.Context, id string) (market.Orga
 	return s.orgs.GetOrganisation(ctx, id)
 }
 
+// GetOrganisations returns the organisations of ids that exist.
+func (s *UserStore) GetOrganisations(ctx context.Context, ids []string) (map[string]market.Organisation, error) {
+	return s.orgs.GetOrganisations(ctx, ids)
+}
+
 // EraseUser erases user id in one transaction: its row keeps only its ID,
 // organisation, role and times (name market.ErasedName, e-mail
 // market.ErasedEmail, no password hash, not an admin, disabled); its
