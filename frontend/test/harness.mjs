@@ -98,31 +98,105 @@ export async function checkPage(page) {
 const shots = [];
 
 /**
+ * settle waits, after the viewport changed, until the page has answered
+ * it: resize observers (the header folding links into More) run in the
+ * next frames.
+ */
+function settle(page) {
+  return page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(r, 50)))));
+}
+
+/** sidewaysCulprits names the elements that reach past width, outside a table's scroll box. */
+function sidewaysCulprits(page, width) {
+  return page.evaluate((w) => {
+    const out = [];
+    for (const el of document.body.querySelectorAll("*")) {
+      if (el.getBoundingClientRect().right > w + 1 && !el.closest(".nhsuk-table-container, .nhsuk-scroll__content") && !out.some((o) => o.contains(el))) out.push(el);
+    }
+    return out.slice(0, 5).map((el) => `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ""}.${[...el.classList].join(".")} (${Math.round(el.getBoundingClientRect().right)} px)`);
+  }, width);
+}
+
+/**
+ * zoom200 checks page as a user sees it at 200% browser zoom of a 1280 px
+ * window. Chromium implements zoom as a smaller layout viewport at a higher
+ * device pixel ratio: 200% of 1280 x 900 is a viewport of 640 x 450 CSS px
+ * with deviceScaleFactor 2, set here through the DevTools protocol on the
+ * running page (Playwright sets deviceScaleFactor only for a new context).
+ * WCAG 1.4.4 and 1.4.10: the page must not scroll sideways (the document's
+ * scrollWidth is at most the viewport's width; a wide table scrolls in its
+ * own box), and every main control seen at 1280 px (the main heading, the
+ * main content's buttons, links styled as buttons and form fields, the
+ * header's home link) must still be shown whole within the width, and each
+ * header link either shown or behind the header's visible More button.
+ */
+export async function zoom200(page, name) {
+  const before = page.viewportSize() ?? { width: 1280, height: 900 };
+  const controls = `main h1, main button, main input:not([type=hidden]), main select, main textarea, main a.nhsuk-button, header .nhsuk-header__service-logo`;
+  const marked = await page.evaluate((sel) => {
+    let n = 0;
+    for (const el of document.querySelectorAll(sel)) {
+      const st = getComputedStyle(el);
+      if (!el.getClientRects().length || st.visibility === "hidden" || el.closest(".nhsuk-scroll__content, .nhsuk-header__menu-list")) continue;
+      el.setAttribute("data-zoom-check", String(n++));
+    }
+    return n;
+  }, controls);
+  const cdp = await page.context().newCDPSession(page);
+  let problems = [];
+  try {
+    await cdp.send("Emulation.setDeviceMetricsOverride", { width: before.width / 2, height: before.height / 2, deviceScaleFactor: 2, mobile: false });
+    await page.waitForFunction((w) => window.innerWidth === w && window.devicePixelRatio === 2, before.width / 2, { timeout: 5000 });
+    await settle(page);
+    const width = await page.evaluate(() => window.innerWidth);
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+    if (wide > width) problems.push(`the page is ${wide} px wide, it scrolls sideways (${(await sidewaysCulprits(page, width)).join("; ")})`);
+    problems = problems.concat(
+      await page.evaluate((w) => {
+        const out = [];
+        const describe = (el) => `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ""} "${(el.getAttribute("aria-label") ?? el.textContent ?? el.getAttribute("name") ?? "").trim().slice(0, 40)}"`;
+        for (const el of document.querySelectorAll("[data-zoom-check]")) {
+          const r = el.getBoundingClientRect();
+          if (!el.getClientRects().length || getComputedStyle(el).visibility === "hidden") out.push(`${describe(el)} is hidden`);
+          else if (r.left < -1 || r.right > w + 1) out.push(`${describe(el)} is cut off (${Math.round(r.left)} to ${Math.round(r.right)} px)`);
+        }
+        const toggle = document.querySelector(".nhsuk-header__menu-toggle");
+        const more = toggle && toggle.getClientRects().length > 0 && !toggle.closest("[hidden]");
+        for (const a of document.querySelectorAll("header .nhsuk-header__navigation-item > a")) {
+          const shown = a.getClientRects().length > 0 && a.getBoundingClientRect().right <= w + 1;
+          if (!shown && !(more && a.closest(".nhsuk-header__menu-list"))) out.push(`the header link ${describe(a)} is neither shown nor behind More`);
+        }
+        return out;
+      }, width),
+    );
+  } finally {
+    await cdp.send("Emulation.clearDeviceMetricsOverride").catch(() => {});
+    await cdp.detach().catch(() => {});
+    await page.evaluate(() => document.querySelectorAll("[data-zoom-check]").forEach((el) => el.removeAttribute("data-zoom-check")));
+    await page.setViewportSize(before);
+  }
+  if (marked === 0) problems.push("no main control was found to check");
+  if (problems.length) throw new Error(`${name} at 200% zoom (640 CSS px, deviceScaleFactor 2): ${problems.join("; ")}`);
+}
+
+/**
  * screenshots writes page, full length, at 1280 and 320 px wide into
- * test-results/screenshots/<name>-<width>.png (after checking it with axe),
- * fails when the page scrolls sideways at 1280, 640 (200% zoom) or 320 px,
+ * test-results/screenshots/<name>-<width>.png (after checking it with
+ * axe), fails when the page scrolls sideways at 1280 or 320 px (WCAG
+ * 1.4.10: 320 px is 400% zoom of 1280), checks it at 200% zoom (zoom200),
  * and puts the viewport back.
  */
 export async function screenshots(page, name) {
   await checkPage(page);
   mkdirSync(screenshotsDir, { recursive: true });
   const before = page.viewportSize();
-  for (const width of [1280, 640, 320]) {
+  for (const width of [1280, 320]) {
+    if (width === 320) await zoom200(page, name);
     await page.setViewportSize({ width, height: 900 });
-    // WCAG 1.4.10: at 640 px (1280 at 200% zoom) and 320 px (400%) nothing
-    // but a table in its own scrolling box may need a horizontal scroll.
+    await settle(page);
+    // Nothing but a table in its own scrolling box may need a horizontal scroll.
     const wide = await page.evaluate(() => document.documentElement.scrollWidth);
-    if (wide > width) {
-      const culprits = await page.evaluate((w) => {
-        const out = [];
-        for (const el of document.body.querySelectorAll("*")) {
-          if (el.getBoundingClientRect().right > w + 1 && !el.closest(".nhsuk-table-container") && !out.some((o) => o.contains(el))) out.push(el);
-        }
-        return out.slice(0, 5).map((el) => `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ""}.${[...el.classList].join(".")} (${Math.round(el.getBoundingClientRect().right)} px)`);
-      }, width);
-      throw new Error(`${name} at ${width} px is ${wide} px wide: it scrolls sideways (${culprits.join("; ")})`);
-    }
-    if (width === 640) continue; // 1280 px at 200% zoom: checked, not photographed
+    if (wide > width) throw new Error(`${name} at ${width} px is ${wide} px wide: it scrolls sideways (${(await sidewaysCulprits(page, width)).join("; ")})`);
     const path = join(screenshotsDir, `${name}-${width}.png`);
     await page.screenshot({ path, fullPage: true });
     shots.push(path);
