@@ -1,5 +1,6 @@
 import "./style.scss";
 import { h, replace } from "./dom";
+import { setNavigation, type NavLink } from "./header";
 import { loadReference, makeReference, type Reference } from "./reference";
 import { getTender, type TenderWithTag } from "./api/client";
 import { authed, current, onChange, reloadMe, restore, signOut } from "./session";
@@ -25,7 +26,6 @@ import { homeOf, signInPage, type Page } from "./views/signin";
 
 const main = document.getElementById("main") as HTMLElement;
 const accountNav = document.getElementById("account-nav") as HTMLElement;
-const siteNav = document.getElementById("site-nav-list") as HTMLElement;
 const siteName = "csmarket";
 
 let directory: Directory | null = null;
@@ -99,14 +99,10 @@ function signInUrl(next: string): string {
   return `?page=sign-in&next=${encodeURIComponent(next)}`;
 }
 
-/** navLink is one link of the header's navigation, marked when it is the page shown. */
-function navLink(href: string, text: string): HTMLElement {
-  const here = new URLSearchParams(location.search).get("page") === new URLSearchParams(href.replace(/^[^?]*/, "")).get("page");
-  return h(
-    "li",
-    { class: `nhsuk-header__navigation-item${here ? " nhsuk-header__navigation-item--current" : ""}` },
-    h("a", { href, class: "nhsuk-header__navigation-link", "aria-current": here ? "page" : null }, here ? h("strong", { class: "nhsuk-header__navigation-item-current-fallback" }, text) : text),
-  );
+/** navLink is one link of the header's navigation, current when it is the page shown. */
+function navLink(href: string, text: string): NavLink {
+  const current = new URLSearchParams(location.search).get("page") === new URLSearchParams(href.replace(/^[^?]*/, "")).get("page");
+  return { href, text, current };
 }
 
 /** renderAccountNav shows, in the header, who is signed in, their account links and the site's pages for their role. */
@@ -114,8 +110,7 @@ function renderAccountNav(): void {
   const me = current();
   const item = (href: string, text: string) => h("li", { class: "nhsuk-header__account-item" }, h("a", { href, class: "nhsuk-header__account-link" }, text));
   const buyer = me?.role === "buyer" && me.organisation.kind === "buyer";
-  replace(
-    siteNav,
+  const links: (NavLink | null)[] = [
     navLink("./", "Providers"),
     navLink("?page=opportunities", "Opportunities"),
     navLink("?page=market", "Market"),
@@ -128,7 +123,8 @@ function renderAccountNav(): void {
     me?.role === "operator" ? navLink("?page=operator", "Approvals") : null,
     me?.role === "operator" ? navLink("?page=audit", "Audit trail") : null,
     me?.role === "operator" ? navLink("?page=operator-levies", "Levies") : null,
-  );
+  ];
+  setNavigation(links.filter((l): l is NavLink => l !== null));
   if (!me) {
     replace(accountNav, h("ul", { class: "nhsuk-header__account-list" }, item("?page=sign-in", "Sign in"), item("?page=register", "Register")));
     return;

@@ -153,6 +153,37 @@ describe("every journey's pages in Chromium", () => {
     assert.deepEqual(watcher.problems([412, `/api/v1/tenders/${draft.id}`]), []);
   });
 
+  test("at a phone's width the header keeps its first links and folds the rest into More", async () => {
+    const page = await context.newPage();
+    const watcher = watch(page);
+    await signIn(page, buyer, "Your account");
+    await page.setViewportSize({ width: 320, height: 800 });
+    const nav = page.locator("#site-nav");
+    const more = nav.getByRole("button", { name: /More$/ });
+    await more.waitFor();
+    assert.equal(await more.getAttribute("aria-expanded"), "false");
+    assert.ok(await nav.getByRole("link", { name: "Providers", exact: true }).isVisible());
+    assert.equal(await nav.getByRole("link", { name: "Publish a tender", exact: true }).isVisible(), false);
+    assert.ok(await page.getByRole("link", { name: "NHS csmarket homepage" }).isVisible());
+    await more.click();
+    assert.equal(await more.getAttribute("aria-expanded"), "true");
+    await nav.getByRole("link", { name: "My tenders", exact: true }).waitFor();
+    await checkPage(page);
+    await nav.getByRole("link", { name: "My tenders", exact: true }).click();
+    await page.getByRole("heading", { level: 1, name: "My tenders" }).waitFor();
+    assert.equal(await more.getAttribute("aria-expanded"), "false", "following a link closes the menu");
+    // The current page is marked, folded into More or not.
+    assert.equal(await nav.locator("a[aria-current=page]").innerText(), "My tenders");
+    await page.locator("main > .loading").waitFor({ state: "detached" });
+    await checkPage(page);
+    // Wide again, every link is back in the bar and More is gone.
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await nav.getByRole("link", { name: "Publish a tender", exact: true }).waitFor();
+    assert.equal(await more.isVisible(), false);
+    assert.deepEqual(watcher.problems(), []);
+    await page.close();
+  });
+
   test("an evaluator declares a conflict naming a supplier, and is barred", async () => {
     const t = (await api("POST", "/api/v1/tenders", buyerToken, tenderBody(`Conflict ${run}`, 3600, 7200))).body;
     await api("POST", `/api/v1/tenders/${t.id}/publish`, buyerToken);
