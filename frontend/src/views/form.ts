@@ -103,32 +103,55 @@ export interface ChoiceOptions extends Common {
   values?: string[];
   /** columns lays a long list of checkboxes out in two columns on wide screens. */
   columns?: boolean;
+  /**
+   * conditional maps an option's value to what is revealed below it while
+   * it is checked (the design system's conditional reveal).
+   */
+  conditional?: Record<string, HTMLElement>;
 }
 
 /**
  * choices is a fieldset of checkboxes ("checkbox") or radios ("radio"),
- * with its legend as the question. value() returns the checked values.
+ * with its legend as the question, in the markup of nhsuk-frontend's
+ * checkboxes and radios templates (so that they take its styles, at full
+ * size): item ids are the field's id, then id-2, id-3...; a conditional
+ * reveal follows its item, linked by aria-controls and hidden while the
+ * item is not checked. value() returns the checked values.
  */
 export function choices(
   kind: "checkbox" | "radio",
   o: ChoiceOptions,
 ): { field: Field; inputs: HTMLInputElement[]; value(): string[] } {
+  const block = kind === "radio" ? "nhsuk-radios" : "nhsuk-checkboxes";
   const chosen = new Set(o.values ?? []);
   const inputs: HTMLInputElement[] = [];
+  const reveals: [HTMLInputElement, HTMLElement][] = [];
   const items = o.options.map(([v, t], i) => {
+    const id = i === 0 ? o.id : `${o.id}-${i + 1}`;
+    const more = o.conditional?.[v];
     const input = h("input", {
-      type: kind,
-      class: `nhsuk-${kind}es__input`,
-      id: i === 0 ? o.id : `${o.id}-${i}`,
+      class: `${block}__input`,
+      id,
       name: o.id,
+      type: kind,
       value: v,
+      "aria-controls": more ? `conditional-${id}` : null,
       "data-label": o.label,
     });
     input.checked = chosen.has(v);
     inputs.push(input);
-    return h("div", { class: `nhsuk-${kind}es__item` }, input, h("label", { class: `nhsuk-label nhsuk-${kind}es__label`, for: input.id }, t));
+    const item = h("div", { class: `${block}__item` }, input, h("label", { class: `nhsuk-label ${block}__label`, for: id }, t));
+    if (!more) return item;
+    const reveal = h("div", { class: `${block}__conditional`, id: `conditional-${id}` }, more);
+    reveals.push([input, reveal]);
+    return [item, reveal];
   });
-  const list = h("div", { class: `nhsuk-${kind}es${o.columns ? " app-columns" : ""}` }, items);
+  const sync = () => {
+    for (const [input, reveal] of reveals) reveal.classList.toggle(`${block}__conditional--hidden`, !input.checked);
+  };
+  sync();
+  if (reveals.length) for (const input of inputs) input.addEventListener("change", sync);
+  const list = h("div", { class: `${block}${o.columns ? " app-columns" : ""}`, "data-module": block }, items);
   const fieldset = h(
     "fieldset",
     { class: "nhsuk-fieldset", "aria-describedby": o.hint ? `${o.id}-hint` : null },
@@ -146,8 +169,12 @@ export function choices(
 }
 
 /** showError puts message next to field's control and marks it invalid. */
+// ownError finds a field's own error message, not one of a field nested in
+// its conditional reveal.
+const ownError = ":scope > .nhsuk-error-message, :scope > fieldset > .nhsuk-error-message";
+
 export function showError(f: Field, message: string): void {
-  if (f.wrapper.querySelector(":scope > .nhsuk-error-message, :scope > fieldset > .nhsuk-error-message")) return;
+  if (f.wrapper.querySelector(ownError)) return;
   const id = `${f.focus.id}-error`;
   f.wrapper.classList.add("nhsuk-form-group--error");
   f.before.before(h("p", { class: "nhsuk-error-message", id }, h("span", { class: "nhsuk-u-visually-hidden" }, "Error: "), message));
@@ -161,7 +188,7 @@ export function showError(f: Field, message: string): void {
 export function clearErrors(fields: Iterable<Field>): void {
   for (const f of fields) {
     f.wrapper.classList.remove("nhsuk-form-group--error");
-    const msg = f.wrapper.querySelector(".nhsuk-error-message");
+    const msg = f.wrapper.querySelector(ownError);
     if (!msg) continue;
     const described = (f.described.getAttribute("aria-describedby") ?? "")
       .split(" ")

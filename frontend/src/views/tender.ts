@@ -543,6 +543,11 @@ async function evaluatorsPanel(t: Tender, me: Me, evaluators: Evaluator[], reloa
 // declarationForm records the caller's declaration of interests: none, or
 // a conflict naming suppliers, with details.
 async function declarationForm(t: Tender, reload: (b: HTMLElement | null) => void, signal: AbortSignal): Promise<HTMLElement> {
+  // Which suppliers and the details are asked only of a yes: the design
+  // system's conditional reveal, below that radio.
+  const suppliers = supplierPicker({ id: "declare-suppliers", label: "Which suppliers?" }, signal);
+  const details = textInput({ id: "declare-details", label: "Details of the conflict", rows: 3, hint: "For example, a close relative works for the supplier." });
+  const more = h("div", { id: "declare-more" }, suppliers.field.wrapper, details.field.wrapper);
   const answer = choices("radio", {
     id: "declare-conflict",
     label: "Do you have a conflict of interest with any supplier?",
@@ -551,16 +556,13 @@ async function declarationForm(t: Tender, reload: (b: HTMLElement | null) => voi
       ["no", "No, I have no conflict of interest"],
       ["yes", "Yes, I have a conflict of interest"],
     ],
+    conditional: { yes: more },
   });
-  const suppliers = supplierPicker({ id: "declare-suppliers", label: "Which suppliers?" }, signal);
-  const details = textInput({ id: "declare-details", label: "Details of the conflict", rows: 3, hint: "For example, a close relative works for the supplier." });
-  const more = h("div", { id: "declare-more", hidden: true }, suppliers.field.wrapper, details.field.wrapper);
-  for (const i of answer.inputs) i.addEventListener("change", () => (more.hidden = answer.value()[0] !== "yes"));
   const fields = [answer.field, suppliers.field, details.field];
   const resolve = (f: string): Field | null => (f === "conflict" ? answer.field : f.startsWith("suppliers") ? suppliers.field : f === "details" ? details.field : null);
   const problem = h("div");
   const submit = h("button", { type: "submit", class: "nhsuk-button" }, "Record my declaration");
-  const form = h("form", { class: "form", novalidate: true, id: "declaration" }, problem, answer.field.wrapper, more, submit);
+  const form = h("form", { class: "form", novalidate: true, id: "declaration" }, problem, answer.field.wrapper, submit);
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     const v = answer.value()[0];
