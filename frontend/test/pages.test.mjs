@@ -14,6 +14,7 @@ const password = "demo commissioning passphrase";
 const buyer = "buyer@birmingham-crosscity-ccg.example.nhs.uk";
 const evaluator = { email: "evaluator@birmingham-crosscity-ccg.example.nhs.uk", name: "Evan Evaluator" };
 const operator = "operator@csmarket.example.org";
+const jointBuyer = { email: "buyer@coventry-rugby-ccg.example.nhs.uk", name: "Cara Commissioner", org: "NHS Coventry and Rugby CCG" };
 const supplier = { email: "bids@arden.example.nhs.uk", org: "Arden Commissioning Support Unit" };
 const other = { email: "bids@hartwellanalytics.example.com", org: "Hartwell Analytics Ltd" };
 const run = Date.now().toString(36);
@@ -137,10 +138,10 @@ describe("every journey's pages in Chromium", () => {
     // The open tender: assign the evaluator, then cancel with a reason.
     await page.goto(`${base}?page=tender&id=${open.id}`);
     await page.getByRole("heading", { level: 1, name: `To cancel ${run}` }).waitFor();
-    await page.getByLabel("Assign an evaluator").selectOption({ label: `${evaluator.name} (${evaluator.email})` });
+    await page.getByLabel("Assign an evaluator").selectOption({ label: `${evaluator.name} (evaluator)` });
     await page.getByRole("button", { name: "Assign" }).click();
-    await page.getByRole("heading", { level: 2, name: "The evaluator is assigned" }).waitFor();
-    assert.match(await page.locator("#evaluators").innerText(), new RegExp(`${evaluator.name}\\s+Not declared yet`));
+    await page.getByRole("heading", { level: 2, name: `${evaluator.name} is assigned` }).waitFor();
+    assert.match(await page.locator("#evaluators").innerText(), new RegExp(`${evaluator.name}\\s+NHS Birmingham CrossCity CCG\\s+Not declared yet`));
     await page.getByRole("button", { name: "Cancel the tender" }).click();
     await page.locator("#field-cancel-reason .nhsuk-error-message").getByText("Enter the reason for cancelling").waitFor();
     assert.equal(await page.getByLabel("Reason for cancelling").getAttribute("aria-invalid"), "true");
@@ -151,6 +152,48 @@ describe("every journey's pages in Chromium", () => {
     assert.match(await page.locator(".nhsuk-inset-text").innerText(), /Cancelled\s+The need is now met/);
     await checkPage(page);
     assert.deepEqual(watcher.problems([412, `/api/v1/tenders/${draft.id}`]), []);
+  });
+
+  test("a lead buyer assigns a joint commissioner's user by name, listed under that CCG", async () => {
+    const cara = await login(jointBuyer.email);
+    const jointOrg = (await api("GET", "/api/v1/me", cara)).body.organisation.id;
+    const t = (await api("POST", "/api/v1/tenders", buyerToken, { ...tenderBody(`Joint ${run}`, 3600, 7200), joint_commissioners: [jointOrg] })).body;
+    await api("POST", `/api/v1/tenders/${t.id}/publish`, buyerToken);
+
+    const page = await context.newPage();
+    const watcher = watch(page);
+    await signIn(page, buyer, "Your account");
+    await page.goto(`${base}?page=tender&id=${t.id}`);
+    await page.getByRole("heading", { level: 1, name: `Joint ${run}` }).waitFor();
+    const select = page.getByLabel("Assign an evaluator");
+    await select.waitFor();
+    // Each organisation's people under its name: the lead's, then the joint commissioner's.
+    const groups = await page.locator("#assign-user optgroup").evaluateAll((gs) => gs.map((g) => [g.label, [...g.querySelectorAll("option")].map((o) => o.textContent)]));
+    assert.deepEqual(groups, [
+      ["NHS Birmingham CrossCity CCG (your CCG)", [`${evaluator.name} (evaluator)`]],
+      [`${jointBuyer.org} (joint commissioner)`, [`${jointBuyer.name} (buyer)`]],
+    ]);
+    await checkPage(page);
+    await select.selectOption({ label: `${jointBuyer.name} (buyer)` });
+    await page.getByRole("button", { name: "Assign" }).click();
+    await page.getByRole("heading", { level: 2, name: `${jointBuyer.name} is assigned` }).waitFor();
+    const rows = await page.getByRole("table", { name: "The tender's evaluators" }).getByRole("row").allInnerTexts();
+    assert.deepEqual(
+      rows.slice(1).map((r) => r.split(/\t|\n/).map((c) => c.trim()).filter(Boolean)),
+      [
+        ["Bina Buyer", "NHS Birmingham CrossCity CCG", "Not declared yet"],
+        [jointBuyer.name, jointBuyer.org, "Not declared yet"],
+      ],
+    );
+    // The joint commissioner's buyer is no longer offered; the API has it as an evaluator.
+    assert.deepEqual(await page.locator("#assign-user option").allInnerTexts(), ["Choose who will evaluate", `${evaluator.name} (evaluator)`]);
+    const evs = (await api("GET", `/api/v1/tenders/${t.id}/evaluators`, buyerToken)).body.items;
+    assert.ok(evs.some((e) => e.organisation_id === jointOrg && e.assigned), JSON.stringify(evs));
+    await screenshots(page, "tender-evaluators");
+    assert.deepEqual(watcher.problems(), []);
+    // Each signed-in page holds a notification stream open: close it, so
+    // that the pages left open stay within Chromium's connections per host.
+    await page.close();
   });
 
   test("at a phone's width the header keeps its first links and folds the rest into More", async () => {

@@ -548,6 +548,13 @@ export function cancelTender(token: string, id: string, reason: string): Promise
   return call(() => client.POST("/api/v1/tenders/{id}/cancel", { params: { path: { id } }, headers: bearer(token), body: { reason } }));
 }
 
+export type EvaluatorCandidate = components["schemas"]["EvaluatorCandidate"];
+
+/** listEvaluatorCandidates is whom the lead CCG's buyers may assign to evaluate the tender, and those assigned, by organisation. */
+export function listEvaluatorCandidates(token: string, id: string, signal?: AbortSignal): Promise<EvaluatorCandidate[]> {
+  return call(() => client.GET("/api/v1/tenders/{id}/evaluator-candidates", { params: { path: { id } }, headers: bearer(token), signal })).then((d) => d.items);
+}
+
 export function assignEvaluator(token: string, id: string, userId: string): Promise<Evaluator> {
   return call(() => client.POST("/api/v1/tenders/{id}/evaluators", { params: { path: { id } }, headers: bearer(token), body: { user_id: userId } }));
 }

@@ -74,6 +74,8 @@ export function textInput(o: InputOptions): { field: Field; control: HTMLInputEl
 
 export interface SelectOptions extends Common {
   options: [string, string][];
+  /** groups follow options, each under its label (an optgroup). */
+  groups?: { label: string; options: [string, string][] }[];
   value?: string;
   /** blank, when given, is the text of an empty first choice. */
   blank?: string;
@@ -86,6 +88,7 @@ export function selectInput(o: SelectOptions): { field: Field; control: HTMLSele
     { id: o.id, name: o.id, class: "nhsuk-select", "aria-describedby": o.hint ? `${o.id}-hint` : null, "data-label": o.label },
     o.blank !== undefined ? h("option", { value: "" }, o.blank) : null,
     o.options.map(([v, t]) => h("option", { value: v }, t)),
+    (o.groups ?? []).map((g) => h("optgroup", { label: g.label }, g.options.map(([v, t]) => h("option", { value: v }, t)))),
   );
   control.value = o.value ?? "";
   const wrapper = h(

@@ -8,9 +8,9 @@ import {
   assignEvaluator,
   cancelTender,
   declareConflicts,
-  listUsers,
+  listEvaluatorCandidates,
   type Evaluator,
-  type User,
+  type EvaluatorCandidate,
   getFeedback,
   getTender,
   listBids,
@@ -28,7 +28,7 @@ import {
   type Tender,
 } from "../api/client";
 import { countdown } from "../countdown";
-import { h, replace } from "../dom";
+import { h, replace, scrollBox } from "../dom";
 import { formatDateTime, formatPence, sectorLabels, tagClass } from "../format";
 import type { Reference } from "../reference";
 import { authed } from "../session";
@@ -469,7 +469,7 @@ async function evaluationSection(t: Tender, me: Me, reload: (b: HTMLElement | nu
     return section;
   }
   const mine = evaluators.find((e) => e.user_id === me.user.id);
-  if (lead && (t.status === "draft" || t.status === "open" || t.status === "closed")) section.append(await evaluatorsPanel(t, me, evaluators, reload, signal));
+  if (lead && (t.status === "draft" || t.status === "open" || t.status === "closed")) section.append(await evaluatorsPanel(t, evaluators, reload, signal));
   if (t.status === "draft" || t.status === "open") {
     section.append(h("p", null, t.status === "open" ? `Bids are sealed until the deadline, ${formatDateTime(t.bid_deadline ?? "")}. After it you can compare and score them.` : "Once the tender is published and its deadline has passed, the bids are compared here."));
   }
@@ -488,33 +488,67 @@ async function evaluationSection(t: Tender, me: Me, reload: (b: HTMLElement | nu
   return section;
 }
 
-// evaluatorsPanel lists the tender's evaluators and lets the lead CCG's
-// buyer assign another of its users.
-async function evaluatorsPanel(t: Tender, me: Me, evaluators: Evaluator[], reload: (b: HTMLElement | null) => void, signal: AbortSignal): Promise<HTMLElement> {
-  let users: User[] = [];
+// evaluatorsPanel lists the tender's evaluators by name and organisation,
+// and lets the lead CCG's buyer assign another buyer or evaluator of its
+// own CCG or of a joint commissioner, chosen by name under each
+// organisation.
+async function evaluatorsPanel(t: Tender, evaluators: Evaluator[], reload: (b: HTMLElement | null) => void, signal: AbortSignal): Promise<HTMLElement> {
+  let candidates: EvaluatorCandidate[] | null = null;
   try {
-    users = await authed((tok) => listUsers(tok, me.organisation.id));
+    candidates = await authed((tok) => listEvaluatorCandidates(tok, t.id, signal));
   } catch {
-    // The list of evaluators still shows; assigning needs the users.
+    // The evaluators still show, by organisation; assigning needs the list.
   }
   if (signal.aborted) return h("div");
-  const nameOf = (id: string) => users.find((u) => u.id === id)?.name ?? "A user of a joint commissioner";
+  const byId = new Map((candidates ?? []).map((c) => [c.user_id, c]));
+  const orgName = (id: string) => t.commissioners.find((c) => c.id === id)?.name ?? "Another CCG";
   const state = (e: Evaluator) => (!e.declared ? "Not declared yet" : e.conflict ? "Declared a conflict" : "No conflict");
   const box = h(
     "div",
     { id: "evaluators" },
     h("h3", { class: "nhsuk-heading-m" }, "Evaluators"),
-    h(
+    scrollBox(h(
       "table",
       { class: "nhsuk-table" },
       h("caption", { class: "nhsuk-u-visually-hidden" }, "The tender's evaluators"),
-      h("thead", null, h("tr", null, h("th", { scope: "col" }, "Name"), h("th", { scope: "col" }, "Declaration"))),
-      h("tbody", null, evaluators.map((e) => h("tr", null, h("th", { scope: "row" }, nameOf(e.user_id)), h("td", null, state(e))))),
-    ),
+      h("thead", null, h("tr", null, h("th", { scope: "col" }, "Name"), h("th", { scope: "col" }, "Organisation"), h("th", { scope: "col" }, "Declaration"))),
+      h(
+        "tbody",
+        null,
+        evaluators.map((e) =>
+          h(
+            "tr",
+            null,
+            // A user no longer listed has been disabled or erased since.
+            h("th", { scope: "row" }, byId.get(e.user_id)?.name ?? (candidates ? "A former user" : "A commissioner's user")),
+            h("td", null, orgName(e.organisation_id)),
+            h("td", null, state(e)),
+          ),
+        ),
+      ),
+    )),
   );
-  const free = users.filter((u) => (u.role === "buyer" || u.role === "evaluator") && u.status === "active" && !evaluators.some((e) => e.user_id === u.id));
+  if (!candidates) {
+    box.append(h("p", null, "The list of people you can assign could not be loaded. Reload the page to try again."));
+    return box;
+  }
+  const free = candidates.filter((c) => !c.assigned && !evaluators.some((e) => e.user_id === c.user_id && e.assigned));
   if (!free.length) return box;
-  const who = selectInput({ id: "assign-user", label: "Assign an evaluator", blank: "Choose a colleague", options: free.map((u) => [u.id, `${u.name} (${u.email})`]) });
+  const groups: { label: string; options: [string, string][] }[] = [];
+  for (const c of free) {
+    const label = c.lead ? `${c.organisation_name} (your CCG)` : `${c.organisation_name} (joint commissioner)`;
+    let g = groups.find((x) => x.label === label);
+    if (!g) groups.push((g = { label, options: [] }));
+    g.options.push([c.user_id, `${c.name} (${c.role})`]);
+  }
+  const who = selectInput({
+    id: "assign-user",
+    label: "Assign an evaluator",
+    hint: `A buyer or evaluator of your CCG${t.commissioners.length > 1 ? " or of a joint commissioner" : ""}. They declare their interests before they can read the bids.`,
+    blank: "Choose who will evaluate",
+    options: [],
+    groups,
+  });
   const problem = h("div");
   const submit = h("button", { type: "submit", class: "nhsuk-button nhsuk-button--secondary" }, "Assign");
   const form = h("form", { class: "form", novalidate: true }, problem, who.field.wrapper, submit);
@@ -524,6 +558,7 @@ async function evaluatorsPanel(t: Tender, me: Me, evaluators: Evaluator[], reloa
       showProblem(problem, invalid([{ field: "user_id", message: "Choose who will evaluate" }]), [who.field], () => who.field);
       return;
     }
+    const chosen = byId.get(who.control.value);
     void (async () => {
       submit.disabled = true;
       try {
@@ -533,7 +568,7 @@ async function evaluatorsPanel(t: Tender, me: Me, evaluators: Evaluator[], reloa
         showProblem(problem, err, [who.field], (f) => (f === "user_id" ? who.field : null));
         return;
       }
-      reload(banner("success", "The evaluator is assigned", "They declare their interests before they can read the bids."));
+      reload(banner("success", chosen ? `${chosen.name} is assigned` : "The evaluator is assigned", "They declare their interests before they can read the bids."));
     })();
   });
   box.append(form);
