@@ -127,3 +127,22 @@ export function tagClass(key: string): string {
   const colour = tagColours[key];
   return colour ? `nhsuk-tag nhsuk-tag--${colour}` : "nhsuk-tag";
 }
+
+/**
+ * toRFC3339 reads a datetime-local value (the reader's own clock) as UTC
+ * RFC 3339, or returns null when it is not a time.
+ */
+export function toRFC3339(local: string): string | null {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(local)) return null;
+  const d = new Date(local);
+  return Number.isNaN(d.getTime()) ? null : d.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+/** localInput is an RFC 3339 time as a datetime-local value in the reader's own clock. */
+export function localInput(rfc3339: string | undefined): string {
+  if (!rfc3339) return "";
+  const d = new Date(rfc3339);
+  if (Number.isNaN(d.getTime())) return "";
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}

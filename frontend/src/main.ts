@@ -242,7 +242,7 @@ async function accountView(name: string, params: URLSearchParams, signal: AbortS
     case "my-bids":
       return myBidsPage(me, signal);
     case "audit":
-      return auditPage(me, params, (url) => navigate(url), signal);
+      return auditPage(me, params, signal);
     case "edit-tender": {
       const id = params.get("id") ?? "";
       let existing: TenderWithTag;

@@ -326,22 +326,83 @@ describe("every journey's pages in Chromium", () => {
     assert.deepEqual(watcher.problems(), []);
   });
 
-  test("the operator reads the audit trail, filters it by a tender and verifies the chain", async () => {
+  test("the operator reads the audit trail, filters it by tender, event type, user and time, and verifies the chain", async () => {
     const page = await context.newPage();
     const watcher = watch(page);
     await signIn(page, operator, "CCGs waiting for approval");
     await go(page, "Audit trail", "Audit trail");
-    await page.getByText(/^\d+ events shown/).waitFor();
+    const status = page.locator("#audit-status");
+    await status.getByText(/^\d+ events shown/).waitFor();
+    assert.equal(await status.getAttribute("role"), "status");
     await page.getByRole("button", { name: "Verify the chain" }).click();
     await page.locator("#audit-verify-result").getByText(/^Intact: all \d+ events link to the one before\.$/).waitFor();
+
+    // By object: every event of the closed tender.
     await page.getByLabel("Object ID").fill(closed.id);
     await page.getByRole("button", { name: "Filter" }).click();
     await page.waitForURL((u) => u.searchParams.get("object") === closed.id);
     await page.getByRole("rowheader", { name: "tender.published" }).waitFor();
     const actions = await page.getByRole("rowheader").allInnerTexts();
     assert.ok(actions.includes("tender.created") && actions.includes("tender.published"), actions.join(", "));
+    await status.getByText(new RegExp(`events shown, about ${closed.id}\\.$`)).waitFor();
+
+    // And by event type: the live region says what matched.
+    await page.getByLabel("Event type").fill("bid.scored");
+    await page.getByRole("button", { name: "Filter" }).click();
+    await status.getByText(`1 event shown, about ${closed.id}, of type bid.scored.`).waitFor();
+    assert.deepEqual(await page.getByRole("rowheader").allInnerTexts(), ["bid.scored"]);
+    const u = new URL(page.url());
+    assert.equal(u.searchParams.get("action"), "bid.scored");
+    // The scorer's ID leads to everything that user did.
+    const by = page.getByRole("link", { name: /: show this user's events$/ });
+    const scorer = (await by.innerText()).split(":")[0].trim();
+    await by.click();
+    await page.waitForURL((x) => x.searchParams.get("actor") === scorer && !x.searchParams.has("object"));
+    await status.getByText(new RegExp(`events? shown, by ${scorer}`)).waitFor();
+    assert.equal(await page.getByLabel("Made by (user ID)").inputValue(), scorer);
+    const byCells = await page.getByRole("table", { name: "Audit events" }).locator("tbody tr td:nth-child(5)").allInnerTexts();
+    assert.ok(byCells.length > 1 && byCells.every((c) => c.startsWith(scorer)), byCells.join(", "));
+    await checkPage(page);
+
+    // A time window in the future matches nothing, and says so.
+    const local = (d) => {
+      const p = (n) => String(n).padStart(2, "0");
+      return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+    };
+    const soon = new Date(Date.now() + 24 * 3600 * 1000);
+    await page.getByLabel("From").fill(local(soon));
+    await page.getByRole("button", { name: "Filter" }).click();
+    await status.getByText(new RegExp(`^No events match: by ${scorer}, from `)).waitFor();
+    assert.equal(await page.getByRole("table", { name: "Audit events" }).count(), 0);
+    await checkPage(page);
+
+    // Bad input: a time range that ends before it starts, then a name where an ID goes.
+    await page.getByLabel("Before").fill(local(new Date(soon.getTime() - 3600 * 1000)));
+    await page.getByRole("button", { name: "Filter" }).click();
+    const summary = page.locator(".nhsuk-error-summary");
+    await summary.getByRole("link", { name: "Before: Enter a time after the From time" }).waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.classList.contains("nhsuk-error-summary")), true);
+    assert.equal(await page.getByLabel("Before").getAttribute("aria-invalid"), "true");
+    await page.getByLabel("From").fill("");
+    await page.getByLabel("Before").fill("");
+    await page.getByLabel("Made by (user ID)").fill("Bina Buyer");
+    await page.getByRole("button", { name: "Filter" }).click();
+    await summary.getByRole("link", { name: "Made by (user ID): is not an ID this API gave out" }).waitFor();
+    assert.equal(await page.getByLabel("Made by (user ID)").getAttribute("aria-invalid"), "true");
+    assert.match(await page.getByLabel("Made by (user ID)").getAttribute("aria-describedby"), /audit-actor-error/);
+    await checkPage(page);
+    await summary.getByRole("link", { name: /^Made by/ }).click();
+    assert.equal(await page.evaluate(() => document.activeElement?.id), "audit-actor");
+    // Put right, the errors go and the results come back.
+    await page.getByLabel("Made by (user ID)").fill("");
+    await page.getByLabel("Event type").fill("tender.published");
+    await page.getByRole("button", { name: "Filter" }).click();
+    await status.getByText(/events? shown, of type tender\.published/).waitFor();
+    assert.equal(await summary.count(), 0);
+    assert.equal(await page.getByLabel("Made by (user ID)").getAttribute("aria-invalid"), null);
+    assert.ok((await page.getByRole("rowheader").allInnerTexts()).every((a) => a === "tender.published"));
     await screenshots(page, "audit");
-    assert.deepEqual(watcher.problems(), []);
+    assert.deepEqual(watcher.problems([400, "/api/v1/audit"]), []);
   });
 
   test("a supplier's bids across tenders, with status, versions and feedback links", async () => {

@@ -578,8 +578,12 @@ export function getMarketChoice(signal?: AbortSignal): Promise<MarketChoice> {
   return call(() => client.GET("/api/v1/market/choice", { signal }));
 }
 
-export function listAudit(token: string, object: string, cursor: string, signal?: AbortSignal): Promise<AuditList> {
-  const query = { ...(object ? { object } : {}), ...(cursor ? { cursor } : {}), page_size: 50 };
+/** AuditQuery is the audit trail's filters (each empty one left out) and the page's cursor. */
+export type AuditQuery = Omit<NonNullable<paths["/api/v1/audit"]["get"]["parameters"]["query"]>, "page_size">;
+
+export function listAudit(token: string, filters: AuditQuery, signal?: AbortSignal): Promise<AuditList> {
+  const query: Record<string, string | number> = { page_size: 50 };
+  for (const [k, v] of Object.entries(filters)) if (v) query[k] = v;
   return call(() => client.GET("/api/v1/audit", { params: { query }, headers: bearer(token), signal }));
 }
 

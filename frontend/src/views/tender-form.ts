@@ -3,6 +3,7 @@
 // edits that draft (with If-Match) and publishes again.
 import { ApiError, createTender, publishTender, updateTender, type Criterion, type FieldError, type Me, type Tender, type TenderInput, type TenderWithTag } from "../api/client";
 import { h, replace } from "../dom";
+import { localInput, toRFC3339 } from "../format";
 import type { Reference } from "../reference";
 import { authed } from "../session";
 import { banner, choices, invalid, parsePounds, penceToPounds, selectInput, showProblem, textInput, type Field } from "./form";
@@ -24,25 +25,6 @@ const defaultCriteria: Criterion[] = [
   { key: "approach", name: "Approach", kind: "quality", weight: 45 },
   { key: "social_value", name: "Social value", kind: "quality", weight: 15 },
 ];
-
-/**
- * toRFC3339 reads a datetime-local value (the reader's own clock) as UTC
- * RFC 3339, or returns null when it is not a time.
- */
-export function toRFC3339(local: string): string | null {
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(local)) return null;
-  const d = new Date(local);
-  return Number.isNaN(d.getTime()) ? null : d.toISOString().replace(/\.\d{3}Z$/, "Z");
-}
-
-/** localInput is an RFC 3339 time as a datetime-local value in the reader's own clock. */
-function localInput(rfc3339: string | undefined): string {
-  if (!rfc3339) return "";
-  const d = new Date(rfc3339);
-  if (Number.isNaN(d.getTime())) return "";
-  const p = (n: number) => String(n).padStart(2, "0");
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
-}
 
 /**
  * tenderFormPage is the form; published is called with the tender once it
