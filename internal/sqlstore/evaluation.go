@@ -233,6 +233,16 @@ func (s *EvaluationStore) PutScores(ctx context.Context, scores []market.Score, 
 	}
 	first := cs[0]
 	err := s.db.InTx(ctx, func(tx *Tx) error {
+		if s.db.engine == EnginePostgres {
+			// Sheets of one bid take turns: without the lock, a second
+			// writer's DELETE (its snapshot older than the first's commit)
+			// left the first's new rows, and its INSERT then failed on them.
+			// SQLite's transaction holds the write lock already. NO KEY
+			// leaves the scores' foreign-key checks unblocked.
+			if _, err := tx.ExecContext(ctx, "SELECT id FROM bids WHERE id = ? FOR NO KEY UPDATE", first.BidID); err != nil {
+				return err
+			}
+		}
 		if _, err := tx.ExecContext(ctx, "DELETE FROM scores WHERE bid_id = ? AND evaluator_id = ?",
 			first.BidID, first.EvaluatorID); err != nil {
 			return err

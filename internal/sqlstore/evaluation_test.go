@@ -1,6 +1,7 @@
 package sqlstore_test
 
 import (
+	"fmt"
 	"reflect"
 	"slices"
 	"sync"
@@ -514,6 +515,46 @@ func TestMigrateDerivedTables(t *testing.T) {
 		gotValues, gotFigures := read()
 		if !reflect.DeepEqual(gotValues, values) || !reflect.DeepEqual(gotFigures, figures) {
 			t.Errorf("after migrating again:\n%+v\n%+v\nwant\n%+v\n%+v", gotValues, gotFigures, values, figures)
+		}
+	})
+}
+
+// TestPutScoresConcurrently: an evaluator's sheet for a bid written from
+// several places at once (two tabs, a retry racing the first attempt)
+// is stored each time, never refused as a conflict, and ends as one of the
+// sheets whole, not a mix, with the comparison's derived sheet agreeing.
+func TestPutScoresConcurrently(t *testing.T) {
+	eachEngineEvaluations(t, func(t *testing.T, s *evaluationStores) {
+		ctx := t.Context()
+		const writers = 8
+		errs := make(chan error, writers)
+		var wg sync.WaitGroup
+		for w := range writers {
+			wg.Go(func() {
+				scores := []market.Score{
+					{TenderID: s.tender.ID, BidID: s.b1.ID, EvaluatorID: s.leadUser.ID, Criterion: "approach", Score: w % 5, Justification: fmt.Sprintf("Sheet %d.", w)},
+					{TenderID: s.tender.ID, BidID: s.b1.ID, EvaluatorID: s.leadUser.ID, Criterion: "social_value", Score: w % 5, Justification: fmt.Sprintf("Sheet %d.", w)},
+				}
+				errs <- s.es.PutScores(ctx, scores, s.event(s.leadUser, "bid", "bid.scored"))
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Errorf("PutScores beside others: %v", err)
+			}
+		}
+		got, err := s.es.ListScores(ctx, s.tender.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 2 || got[0].Justification != got[1].Justification || got[0].Score != got[1].Score {
+			t.Fatalf("stored %+v, want one whole sheet", got)
+		}
+		values, err := s.es.ListScoreValues(ctx, s.tender.ID)
+		if err != nil || len(values) != 2 || values[0].Score != got[0].Score || values[1].Score != got[0].Score {
+			t.Errorf("derived sheet %+v, %v; want the stored scores %d", values, err, got[0].Score)
 		}
 	})
 }
