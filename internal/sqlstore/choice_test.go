@@ -18,13 +18,7 @@ func TestChoiceFigures(t *testing.T) {
 		ms := sqlstore.NewMarketStore(s.db)
 		start := s.clock.Now()
 		sup := func(name, coh string, sector market.Sector, status market.OrgStatus, listed bool) market.User {
-			o, l := supplier(name, coh)
-			o.Sector, o.Status = sector, status
-			lp := &l
-			if !listed {
-				lp = nil
-			}
-			_, u := mustRegister(t, s.accountStores, o, lp, "bids@"+coh+".example.org")
+			_, u := mustRegisterSupplier(t, s, name, coh, sector, status, listed)
 			return u
 		}
 		// Listed and active: two NHS, one third sector. Not counted: a
@@ -176,13 +170,7 @@ func TestChoiceTalliesFollowChanges(t *testing.T) {
 		}
 		check("at the start")
 		reg := func(name, coh string, sector market.Sector, status market.OrgStatus, listed bool) market.Organisation {
-			o, l := supplier(name, coh)
-			o.Sector, o.Status = sector, status
-			lp := &l
-			if !listed {
-				lp = nil
-			}
-			o, _ = mustRegister(t, s.accountStores, o, lp, "tally@"+coh+".example.org")
+			o, _ := mustRegisterSupplier(t, s, name, coh, sector, status, listed)
 			return o
 		}
 		pending := reg("Pending CSU", "12000001", market.SectorNHS, market.StatusPending, true)
@@ -241,4 +229,18 @@ func TestChoiceTalliesFollowChanges(t *testing.T) {
 			}
 		}
 	})
+}
+
+// mustRegisterSupplier registers a supplier of sector and status, with
+// its listing when listed (otherwise with the empty one of a new supplier),
+// and its first user bids@COH.
+func mustRegisterSupplier(tb testing.TB, s *tenderStores, name, coh string, sector market.Sector, status market.OrgStatus, listed bool) (market.Organisation, market.User) {
+	tb.Helper()
+	o, l := supplier(name, coh)
+	o.Sector, o.Status = sector, status
+	lp := &l
+	if !listed {
+		lp = nil
+	}
+	return mustRegister(tb, s.accountStores, o, lp, "bids@"+coh+".example.org")
 }
