@@ -52,6 +52,8 @@ func newCompressor(maxBytes int64) *compressor {
 	return z
 }
 
+// gzipped returns the gzip bytes of e, made once per ETag, or nil when they
+// would be no smaller.
 func (z *compressor) gzipped(e cache.Entry) []byte {
 	if b, ok := z.views.Get(e.ETag); ok {
 		return b

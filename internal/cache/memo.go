@@ -150,12 +150,12 @@ func (m *Memo[K, V]) GetMany(ctx context.Context, keys []K, read func(context.Co
 		return out, nil
 	}
 	m.cache.m.memoMiss.Add(float64(len(missing)))
-	read1, err := read(ctx, missing)
+	found, err := read(ctx, missing)
 	if err != nil {
 		return nil, err
 	}
 	expires := m.cache.now().Add(MemoMaxAge).UnixNano()
-	for k, v := range read1 {
+	for k, v := range found {
 		m.items.Add(k, memoItem[V]{gen: gen, expires: expires, v: m.clone(v)})
 		out[k] = v
 	}
