@@ -23,21 +23,22 @@ const newConnGrace = time.Second
 // for its first request; only then does Shutdown wait for the rest.
 type drainer struct {
 	ln    *onceCloseListener
-	mu    sync.Mutex
-	fresh map[net.Conn]time.Time // accepted, no request read yet
+	fresh sync.Map // net.Conn -> time.Time accepted; no request read yet
 }
 
 func newDrainer(srv *http.Server, ln net.Listener) *drainer {
-	d := &drainer{ln: &onceCloseListener{Listener: ln}, fresh: map[net.Conn]time.Time{}}
+	d := &drainer{ln: &onceCloseListener{Listener: ln}}
 	next := srv.ConnState
 	srv.ConnState = func(c net.Conn, st http.ConnState) {
-		d.mu.Lock()
-		if st == http.StateNew {
-			d.fresh[c] = time.Now()
-		} else {
-			delete(d.fresh, c)
+		switch st {
+		case http.StateNew:
+			d.fresh.Store(c, time.Now())
+		case http.StateIdle:
+			// Only after Active, never straight after New: nothing to do
+			// on the path of every kept-alive request.
+		default: // Active, Hijacked, Closed: a sync.Map miss takes no lock
+			d.fresh.Delete(c)
 		}
-		d.mu.Unlock()
 		if next != nil {
 			next(c, st)
 		}
@@ -68,14 +69,12 @@ func (d *drainer) Stop(ctx context.Context, srv *http.Server) error {
 // waiting reports whether a connection accepted within newConnGrace has
 // not yet had its first request read.
 func (d *drainer) waiting() bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	for _, at := range d.fresh {
-		if time.Since(at) < newConnGrace {
-			return true
-		}
-	}
-	return false
+	waiting := false
+	d.fresh.Range(func(_, at any) bool {
+		waiting = time.Since(at.(time.Time)) < newConnGrace
+		return !waiting
+	})
+	return waiting
 }
 
 // onceCloseListener lets the drainer close the listener before Shutdown
