@@ -73,6 +73,7 @@ type smtpServer struct {
 
 	mu        sync.Mutex
 	srv       *smtp.Server
+	ln        net.Listener // srv's, closed by stop even before Serve has taken it
 	hold      net.Listener // the port kept while the server is down
 	msgs      []received
 	rcptReply *smtp.SMTPError // the reply to every RCPT TO, when set
@@ -111,7 +112,7 @@ func (s *smtpServer) start() {
 		srv.TLSConfig = s.tls
 	}
 	s.mu.Lock()
-	s.addr, s.srv = l.Addr().String(), srv
+	s.addr, s.srv, s.ln = l.Addr().String(), srv, l
 	s.mu.Unlock()
 	go srv.Serve(l)
 }
@@ -119,10 +120,14 @@ func (s *smtpServer) start() {
 // stop closes the listener and every connection: the server is down.
 func (s *smtpServer) stop() {
 	s.mu.Lock()
-	srv := s.srv
-	s.srv = nil
+	srv, l := s.srv, s.ln
+	s.srv, s.ln = nil, nil
 	s.mu.Unlock()
 	if srv != nil {
+		// The listener is closed here too: Close closes only the listeners
+		// Serve has taken, and a stop right after a start (the server
+		// going down at once) came before Serve did, which kept the port.
+		l.Close()
 		srv.Close()
 	}
 }
